@@ -1,0 +1,53 @@
+# The README's commands. Each target sets up what it needs; the logic lives in scripts/.
+#   make run    set up, then start/attach this workspace's container with `cai run`
+#   make test   set up, lint, run the test suite
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV          := .venv
+STAMP         := $(VENV)/.containai-installed
+PY            := $(VENV)/bin/python
+LINT_PATHS    := $(wildcard containai_rpc tests bench scripts)
+# `make run` works on this directory (make -C changes it): override with CAI_WORKSPACE=<dir>.
+CAI_WORKSPACE ?= $(CURDIR)
+ARGS          ?=
+PYTEST_ARGS   ?=
+
+.PHONY: help setup engine images lint test run bench clean
+
+help:
+	@echo 'make run     set up, then `cai run` in $$CAI_WORKSPACE (default: here); ARGS=... passes options'
+	@echo 'make test    set up, lint, then pytest (PYTEST_ARGS=... passes options)'
+	@echo 'make setup   .venv + package, a Docker engine if none answers, the local images'
+	@echo 'make lint | bench | clean'
+
+setup: $(STAMP) engine images
+
+$(STAMP): pyproject.toml scripts/venv.sh
+	@scripts/venv.sh
+
+engine:
+	@scripts/engine.sh
+
+images: engine
+	@scripts/images.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+
+test: setup lint
+	@$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) || { rc=$$?; \
+	  [ $$rc -ne 5 ] || echo 'make test: pytest collected no tests (exit 5): that is a failure' >&2; \
+	  exit $$rc; }
+
+run: setup
+	@echo 'make run: CONTAINAI_ALLOW_REDUCED_ISOLATION=1 (no Sysbox here: runc + CAP_SYS_ADMIN, weaker isolation)' >&2
+	@cd '$(CAI_WORKSPACE)' && CONTAINAI_ALLOW_REDUCED_ISOLATION=1 exec '$(CURDIR)/$(VENV)/bin/cai' run $(ARGS)
+
+bench: setup
+	$(PY) -m bench $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	find . -path ./editor-extension/node_modules -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""`cai`: a tiny client that speaks the containai/* protocol to a server it starts."""

@@ -1,0 +1,12 @@
+"""The `cai` subcommands: each module contributes `Command`s to `COMMANDS`."""
+
+from __future__ import annotations
+
+from containai_rpc.cli.commands import config, inspect, lifecycle
+from containai_rpc.cli.commands.base import Command
+
+COMMANDS: tuple[Command, ...] = (
+    *lifecycle.COMMANDS,
+    *inspect.COMMANDS,
+    *config.COMMANDS,
+)

@@ -1,0 +1,40 @@
+"""What a `cai` subcommand is: arguments → one protocol request → human text."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+class UsageError(Exception):
+    """Bad command line (exit 1 with a usage hint, like the original)."""
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    request: Callable[[argparse.Namespace], tuple[str, dict[str, Any]]]
+    render: Callable[[dict[str, Any]], str]
+    long_running: bool = False
+    interactive: bool = False
+
+
+def params(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """camelCase params from the given argparse fields, leaving unset ones out."""
+    out: dict[str, Any] = {}
+    for name in names:
+        value = getattr(args, name, None)
+        if value not in (None, False):
+            head, *rest = name.split("_")
+            out[head + "".join(w.title() for w in rest)] = value
+    return out
+
+
+def target_arguments(p: argparse.ArgumentParser) -> None:
+    """`--container NAME | --workspace DIR`, shared by every single-container command."""
+    p.add_argument("--container", help="container name")
+    p.add_argument("--workspace", "-w", help="workspace directory (default: current)")

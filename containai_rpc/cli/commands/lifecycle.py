@@ -1,0 +1,120 @@
+"""`cai run` and `cai stop`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from containai_rpc.cli.commands.base import Command, UsageError, params, target_arguments
+
+_VERBS = {"create": "created", "start": "started", "attach": "attached", "recreate": "recreated"}
+_STOP_WORDS = {
+    "stopped": "Stopped",
+    "removed": "Removed",
+    "alreadyStopped": "Already stopped",
+    "notFound": "Not found",
+    "declined": "Not stopped",
+    "failed": "Failed",
+}
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", nargs="?", help="workspace directory (default: current)")
+    p.add_argument("--workspace", "-w", help="workspace directory")
+    p.add_argument("--container", help="use or create the container with this name")
+    p.add_argument("--data-volume", help="data volume to mount at /mnt/agent-data")
+    p.add_argument("--fresh", action="store_true", help="recreate, keeping the data volume")
+    p.add_argument("--restart", action="store_true", help="alias of --fresh")
+    p.add_argument("--reset", action="store_true", help="recreate on a new data volume")
+    p.add_argument("--keep", action="store_true", help="protect the new container from gc")
+    p.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+
+
+def _run_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    if args.path and args.workspace:
+        raise UsageError("give the workspace either as --workspace or as a path, not both")
+    args.workspace = args.workspace or args.path
+    return "containai/run", params(
+        args,
+        "workspace",
+        "container",
+        "data_volume",
+        "fresh",
+        "restart",
+        "reset",
+        "keep",
+        "dry_run",
+        "context",
+    )
+
+
+def render_run(r: dict[str, Any]) -> str:
+    if r.get("dryRun"):
+        lines = [f"[DRY-RUN] Would {r['action']} container {r['containerName']}"]
+    else:
+        lines = [f"{r['containerName']}: {r['state']} ({_VERBS.get(r['action'], r['action'])})"]
+    source = f" ({r['dataVolumeSource']})" if r.get("dataVolumeSource") else ""
+    isolation = f", isolation {r['isolation']}" if r.get("isolation") else ""
+    lines += [
+        f"  Workspace:   {r['workspace']}",
+        f"  Data volume: {r['dataVolume']}{source}",
+        f"  Image:       {r['image']}",
+        f"  Context:     {r['context']}{isolation}",
+    ]
+    ssh = r.get("ssh")
+    if ssh:
+        lines.append(f"  Connect:     {ssh['command']}  (port {ssh['port']} on 127.0.0.1)")
+    elif not r.get("dryRun"):
+        lines.append(f"  Connect:     docker exec -it {r['containerName']} sh")
+    for warning in r.get("warnings") or []:
+        lines.append(f"  [WARN] {warning}")
+    return "\n".join(lines)
+
+
+def _stop_args(p: argparse.ArgumentParser) -> None:
+    target_arguments(p)
+    p.add_argument("--all", action="store_true", help="every managed container")
+    p.add_argument("--remove", action="store_true", help="remove the container (not the volume)")
+    p.add_argument("--force", action="store_true", help="do not ask about active sessions")
+
+
+def _stop_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    return "containai/stop", params(
+        args, "container", "workspace", "all", "remove", "force", "context"
+    )
+
+
+def render_stop(r: dict[str, Any]) -> str:
+    rows = r.get("results") or []
+    if not rows:
+        return "No ContainAI containers found."
+    out = []
+    for row in rows:
+        line = f"{_STOP_WORDS.get(row['action'], row['action'])}: {row['containerName']}"
+        if row.get("context") and row["context"] != "default":
+            line += f" [context: {row['context']}]"
+        if row.get("message"):
+            line += f" ({row['message']})"
+        out.append(line)
+    return "\n".join(out)
+
+
+COMMANDS = (
+    Command(
+        "run",
+        "create, start or attach to the workspace's container",
+        _run_args,
+        _run_request,
+        render_run,
+        long_running=True,
+    ),
+    Command(
+        "stop",
+        "stop (or remove) containers; data volumes are always kept",
+        _stop_args,
+        _stop_request,
+        render_stop,
+        long_running=True,
+        interactive=True,
+    ),
+)

@@ -1,0 +1,98 @@
+"""`cai` command line: parse, ask the server, print. Exit 0, or 1 with a one-line message."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any, NoReturn
+
+from containai_rpc import __version__
+from containai_rpc.cli.commands import COMMANDS
+from containai_rpc.cli.commands.base import Command, UsageError
+from containai_rpc.cli.session import RpcError, Session
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # argparse would exit 2 with a usage dump
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cai", description="Persistent per-workspace agent containers.")
+    parser.add_argument("--version", action="version", version=f"cai {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, required=True)
+    for command in COMMANDS:
+        p = sub.add_parser(command.name, help=command.help, description=command.help)
+        command.arguments(p)
+        p.add_argument("--json", action="store_true", help="print the result object as JSON")
+        p.add_argument("--context", help="Docker context to use")
+        p.add_argument("--verbose", action="store_true", help="show server logs on stderr")
+        p.set_defaults(handler=command)
+    return parser
+
+
+def confirm_on_tty(message: str, actions: list[str]) -> str | None:
+    """The guide's prompt: `[WARN] …` then `Stop anyway? [y/N]:` on stderr."""
+    warning, _, question = message.rpartition(". ")
+    if warning:
+        print(f"[WARN] {warning}", file=sys.stderr)
+    sys.stderr.write(f"{question or message} [y/N]: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer:
+        print("Cancelled.", file=sys.stderr)
+        return None
+    return actions[0] if answer.strip().lower().startswith("y") else None
+
+
+def progress_line(message: str) -> None:
+    """A step line on stderr: rewritten in place on a terminal, plain lines otherwise."""
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r\033[K… {message}")
+    else:
+        sys.stderr.write(f"-> {message}\n")
+    sys.stderr.flush()
+
+
+async def execute(command: Command, args: argparse.Namespace) -> dict[str, Any]:
+    method, params = command.request(args)
+    interactive = command.interactive and sys.stdin.isatty() and sys.stderr.isatty()
+    show_progress = command.long_running and not args.json
+    if show_progress:
+        params["workDoneToken"] = "cai"
+    async with Session(
+        confirm=confirm_on_tty if interactive else None,
+        on_progress=progress_line if show_progress else None,
+        verbose=args.verbose,
+    ) as session:
+        result = await session.request(method, params)
+    if show_progress and sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    return result
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "run")  # `cai` and `cai --fresh` mean `cai run …`
+    code = 0
+    try:
+        args = build_parser().parse_args(argv)
+        result = asyncio.run(execute(args.handler, args))
+        text = json.dumps(result, indent=2) if args.json else args.handler.render(result)
+        if text:
+            print(text)
+    except UsageError as exc:
+        print(f"[ERROR] {exc}", file=sys.stderr)
+        print("Use 'cai --help' for usage", file=sys.stderr)
+        code = 1
+    except RpcError as exc:
+        print(f"[ERROR] {exc.message}", file=sys.stderr)
+        if exc.data.get("hint"):
+            print(f"[HINT] {exc.data['hint']}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)

@@ -1,0 +1,359 @@
+"""One Docker engine (one context): containers, volumes, images and exec via the SDK."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from containai_rpc.engine.models import (
+    DATA_MOUNT,
+    MANAGED_LABEL,
+    WORKSPACE_LABEL,
+    WORKSPACE_MOUNT,
+    ContainerInfo,
+    CreateSpec,
+    EngineEvent,
+    EngineInfo,
+    ExecResult,
+    Mount,
+)
+from containai_rpc.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+API_TIMEOUT_S = 120
+_CONNECTION_ERRORS = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    ConnectionError,
+    socket.timeout,
+    FileNotFoundError,
+)
+
+
+def unavailable(context: str, endpoint: str, exc: BaseException) -> DomainError:
+    """The one error for 'this engine does not answer'."""
+    return DomainError(
+        "engineUnavailable",
+        f"Docker engine of context '{context}' is not reachable at {endpoint}: "
+        f"{type(exc).__name__}",
+        hint="Start the Docker daemon (or check the context) and run 'cai doctor'.",
+        context=context,
+    )
+
+
+@contextlib.contextmanager
+def translate_errors(context: str, endpoint: str) -> Iterator[None]:
+    """Turn SDK/transport exceptions into DomainErrors with stable reasons."""
+    try:
+        yield
+    except DomainError:
+        raise
+    except docker.errors.NotFound as exc:
+        raise DomainError("containerNotFound", _explain(exc), context=context) from exc
+    except docker.errors.APIError as exc:
+        if exc.status_code == 409:
+            raise DomainError("nameConflict", _explain(exc), context=context) from exc
+        raise DomainError("engineError", _explain(exc), context=context) from exc
+    except docker.errors.DockerException as exc:
+        raise unavailable(context, endpoint, exc) from exc
+    except _CONNECTION_ERRORS as exc:
+        raise unavailable(context, endpoint, exc) from exc
+
+
+def _explain(exc: docker.errors.APIError) -> str:
+    return str(exc.explanation or exc)
+
+
+def _container_info(context: str, data: dict[str, Any]) -> ContainerInfo:
+    state = data.get("State") or {}
+    config = data.get("Config") or {}
+    host = data.get("HostConfig") or {}
+    ports = (data.get("NetworkSettings") or {}).get("Ports") or {}
+    published = None
+    for binding in ports.get("22/tcp") or []:
+        if str(binding.get("HostPort", "")).isdigit():
+            published = int(binding["HostPort"])
+            break
+    mounts = tuple(
+        Mount(
+            type=m.get("Type", ""),
+            destination=m.get("Destination", ""),
+            source=m.get("Source", ""),
+            name=m.get("Name"),
+        )
+        for m in data.get("Mounts") or []
+    )
+    return ContainerInfo(
+        id=data["Id"],
+        name=data.get("Name", "").lstrip("/"),
+        context=context,
+        state=state.get("Status", "unknown"),
+        image=config.get("Image", ""),
+        labels=dict(config.get("Labels") or {}),
+        created_at=data.get("Created"),
+        started_at=state.get("StartedAt"),
+        finished_at=state.get("FinishedAt"),
+        mounts=mounts,
+        pid=int(state.get("Pid") or 0),
+        runtime=host.get("Runtime"),
+        published_ssh_port=published,
+    )
+
+
+class Engine:
+    """A Docker engine reached through one context. Thread-safe (the SDK pools connections)."""
+
+    def __init__(self, context: str, endpoint: str, client: docker.DockerClient) -> None:
+        self.context = context
+        self.endpoint = endpoint
+        self._client = client
+        self._api = client.api
+        self._info: EngineInfo | None = None
+        self._info_lock = threading.Lock()
+
+    def _guard(self) -> contextlib.AbstractContextManager[None]:
+        return translate_errors(self.context, self.endpoint)
+
+    # ------------------------------------------------------------------ engine
+
+    def info(self, *, refresh: bool = False) -> EngineInfo:
+        """Engine facts, cached: runtimes and versions do not change under a running server."""
+        with self._info_lock:
+            if self._info is None or refresh:
+                with self._guard():
+                    raw = self._api.info()
+                    version = self._api.version()
+                self._info = EngineInfo(
+                    context=self.context,
+                    endpoint=self.endpoint,
+                    server_version=str(version.get("Version", "")),
+                    api_version=str(version.get("ApiVersion", "")),
+                    runtimes=tuple(sorted((raw.get("Runtimes") or {}).keys())),
+                    kernel_version=str(raw.get("KernelVersion", "")),
+                    ncpu=int(raw.get("NCPU") or 1),
+                    mem_total=int(raw.get("MemTotal") or 0),
+                )
+            return self._info
+
+    def ping(self) -> None:
+        with self._guard():
+            self._api.ping()
+
+    # ------------------------------------------------------------------ containers
+
+    def list_managed(self) -> list[ContainerInfo]:
+        """Every managed container, fully inspected (one list call + one inspect each)."""
+        return [c for c in map(self.inspect, self.managed_ids()) if c is not None]
+
+    def managed_ids(self, **labels: str) -> list[str]:
+        """Ids of managed containers, optionally narrowed by more `label=value` filters."""
+        wanted = [f"{MANAGED_LABEL}=true", *(f"{k}={v}" for k, v in labels.items())]
+        with self._guard():
+            rows = self._api.containers(all=True, filters={"label": wanted})
+        return [row["Id"] for row in rows]
+
+    def ids_for_workspace(self, workspace: str) -> list[str]:
+        """Containers (managed or not) carrying our workspace label for this path."""
+        with self._guard():
+            rows = self._api.containers(
+                all=True, filters={"label": [f"{WORKSPACE_LABEL}={workspace}"]}
+            )
+        return [row["Id"] for row in rows]
+
+    def inspect(self, name_or_id: str) -> ContainerInfo | None:
+        """The container, or None when it does not exist (not an error: callers decide)."""
+        try:
+            with self._guard():
+                data = self._api.inspect_container(name_or_id)
+        except DomainError as exc:
+            if exc.reason == "containerNotFound":
+                return None
+            raise
+        return _container_info(self.context, data)
+
+    def require(self, name_or_id: str) -> ContainerInfo:
+        info = self.inspect(name_or_id)
+        if info is None:
+            raise DomainError(
+                "containerNotFound",
+                f"Container not found: {name_or_id}",
+                context=self.context,
+                container=name_or_id,
+            )
+        return info
+
+    def create(self, spec: CreateSpec) -> ContainerInfo:
+        """Create (not start) a container as the original's `docker run` would (spec §4.4)."""
+        host_config: dict[str, Any] = {
+            "binds": {
+                spec.data_volume: {"bind": DATA_MOUNT, "mode": "rw"},
+                spec.workspace: {"bind": WORKSPACE_MOUNT, "mode": "rw"},
+            },
+            "runtime": spec.runtime,
+        }
+        if spec.ssh_port is not None:
+            host_config["port_bindings"] = {22: ("127.0.0.1", spec.ssh_port)}
+        if spec.reduced_isolation:
+            # What lets systemd run as PID 1 under runc without --privileged (recipes).
+            host_config.update(
+                cap_add=["SYS_ADMIN"],
+                cgroupns="private",
+                tmpfs={"/run": "", "/run/lock": ""},
+            )
+        if spec.memory:
+            host_config.update(mem_limit=spec.memory, memswap_limit=spec.memory)
+        if spec.cpus:
+            host_config["nano_cpus"] = int(spec.cpus * 1e9)
+        with self._guard():
+            hc = self._api.create_host_config(**host_config)
+            created = self._api.create_container(
+                spec.image,
+                name=spec.name,
+                hostname=spec.hostname,
+                labels=spec.labels,
+                environment=spec.environment,
+                working_dir=WORKSPACE_MOUNT,
+                ports=[22] if spec.ssh_port is not None else None,
+                host_config=hc,
+                stop_timeout=100,
+                detach=True,
+            )
+        return self.require(created["Id"])
+
+    def start(self, container_id: str) -> None:
+        with self._guard():
+            self._api.start(container_id)
+
+    def stop(self, container_id: str) -> None:
+        """Graceful stop with the container's own stop timeout (100 s, spec §4.4)."""
+        with self._guard():
+            self._api.stop(container_id)
+
+    def remove(self, container_id: str, *, force: bool) -> None:
+        """Remove the container only: `v=False`, so no volume ever goes with it."""
+        with self._guard():
+            self._api.remove_container(container_id, v=False, force=force)
+
+    # ------------------------------------------------------------------ volumes, images
+
+    def volume_exists(self, name: str) -> bool:
+        try:
+            with self._guard():
+                self._api.inspect_volume(name)
+        except DomainError as exc:
+            if exc.reason == "containerNotFound":
+                return False
+            raise
+        return True
+
+    def ensure_volume(self, name: str) -> bool:
+        """Create the named volume if missing; True when it was created now."""
+        if self.volume_exists(name):
+            return False
+        with self._guard():
+            self._api.create_volume(name=name, labels={MANAGED_LABEL: "true"})
+        return True
+
+    def image_labels(self, image: str) -> dict[str, str] | None:
+        """The image's labels, or None when the image is not present locally."""
+        try:
+            with self._guard():
+                data = self._api.inspect_image(image)
+        except DomainError as exc:
+            if exc.reason == "containerNotFound":
+                return None
+            raise
+        return dict((data.get("Config") or {}).get("Labels") or {})
+
+    # ------------------------------------------------------------------ exec
+
+    def exec(
+        self, container_id: str, argv: list[str], *, user: str = "", timeout_s: float = 10.0
+    ) -> ExecResult:
+        """Run argv in the container (never through a host shell), cut at `timeout_s`.
+
+        The command runs under the container's `timeout` where the image has one, so
+        nothing keeps running inside after the deadline; the client side is bounded
+        by a socket timeout as well.
+        """
+        with self._guard():
+            exec_id = self._api.exec_create(container_id, argv, user=user, stdin=False)["Id"]
+            sock = self._api.exec_start(exec_id, socket=True)
+        raw = getattr(sock, "_sock", sock)
+        raw.settimeout(timeout_s)
+        chunks: list[bytes] = []
+        try:
+            while True:
+                data = raw.recv(65536)
+                if not data:
+                    break
+                chunks.append(data)
+        except (TimeoutError, OSError):
+            return ExecResult(exit_code=None, output=_demux(b"".join(chunks)))
+        finally:
+            sock.close()
+        with self._guard():
+            code = self._api.exec_inspect(exec_id).get("ExitCode")
+        return ExecResult(exit_code=code, output=_demux(b"".join(chunks)))
+
+    # ------------------------------------------------------------------ events
+
+    def events(
+        self, *, since: int | None = None, until: int | None = None
+    ) -> Iterator[EngineEvent]:
+        """Managed-container events; a blocking iterator (run it in a thread)."""
+        filters = {"type": ["container"], "label": [f"{MANAGED_LABEL}=true"]}
+        with self._guard():
+            stream = self._api.events(since=since, until=until, filters=filters, decode=True)
+        with self._guard():
+            for raw in stream:
+                event = parse_event(self.context, raw)
+                if event is not None:
+                    yield event
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _demux(data: bytes) -> str:
+    """Decode Docker's multiplexed stdout/stderr stream (8-byte frame headers)."""
+    out = bytearray()
+    i = 0
+    while i + 8 <= len(data):
+        size = int.from_bytes(data[i + 4 : i + 8], "big")
+        out += data[i + 8 : i + 8 + size]
+        i += 8 + size
+    return out.decode("utf-8", "replace")
+
+
+def parse_event(context: str, raw: dict[str, Any]) -> EngineEvent | None:
+    """Read both event shapes: old top-level `status/id` and API ≥ 1.52 `Action/Actor`."""
+    actor = raw.get("Actor") or {}
+    container_id = actor.get("ID") or raw.get("id")
+    action = raw.get("Action") or raw.get("status") or ""
+    if not container_id or not action:
+        return None
+    return EngineEvent(
+        context=context,
+        type=raw.get("Type") or "container",
+        action=action.split(":", 1)[0].strip(),
+        container_id=container_id,
+        attributes=dict(actor.get("Attributes") or {}),
+        time_nano=int(raw.get("timeNano") or int(raw.get("time") or 0) * 1_000_000_000),
+    )
+
+
+def connect(context: str, endpoint: str, **client_kwargs: Any) -> Engine:
+    """An Engine for `endpoint` (the SDK connects lazily; errors surface on first call)."""
+    with translate_errors(context, endpoint):
+        client = docker.DockerClient(timeout=API_TIMEOUT_S, version="auto", **client_kwargs)
+    return Engine(context, endpoint, client)

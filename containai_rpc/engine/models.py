@@ -1,0 +1,132 @@
+"""Domain objects the engine hands upwards (frozen dataclasses, no SDK types)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MANAGED_LABEL = "containai.managed"
+WORKSPACE_LABEL = "containai.workspace"
+VOLUME_LABEL = "containai.data-volume"
+PORT_LABEL = "containai.ssh-port"
+KEEP_LABEL = "containai.keep"
+IMAGE_SSH_LABEL = "containai.image.ssh"
+
+DATA_MOUNT = "/mnt/agent-data"
+WORKSPACE_MOUNT = "/home/agent/workspace"
+
+
+@dataclass(frozen=True)
+class Mount:
+    """One mount of a container (bind or named volume)."""
+
+    type: str
+    destination: str
+    source: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """What `docker inspect` says about one container, reduced to what we use."""
+
+    id: str
+    name: str
+    context: str
+    state: str
+    image: str
+    labels: dict[str, str]
+    created_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    mounts: tuple[Mount, ...] = ()
+    pid: int = 0
+    runtime: str | None = None
+    published_ssh_port: int | None = None
+
+    @property
+    def managed(self) -> bool:
+        return self.labels.get(MANAGED_LABEL) == "true"
+
+    @property
+    def workspace(self) -> str | None:
+        return self.labels.get(WORKSPACE_LABEL)
+
+    @property
+    def data_volume(self) -> str | None:
+        return self.labels.get(VOLUME_LABEL)
+
+    @property
+    def ssh_port(self) -> int | None:
+        value = self.labels.get(PORT_LABEL, "")
+        return int(value) if value.isdigit() else None
+
+    @property
+    def keep_label(self) -> bool:
+        return self.labels.get(KEEP_LABEL) == "true"
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    def mounted_volume(self) -> str | None:
+        """Name of the volume really mounted at /mnt/agent-data (may differ from the label)."""
+        for m in self.mounts:
+            if m.destination == DATA_MOUNT:
+                return m.name
+        return None
+
+
+@dataclass(frozen=True)
+class CreateSpec:
+    """Everything needed to create a workspace container (spec §4.4)."""
+
+    name: str
+    image: str
+    hostname: str
+    workspace: str
+    data_volume: str
+    labels: dict[str, str]
+    ssh_port: int | None
+    runtime: str
+    reduced_isolation: bool
+    memory: str | None = None
+    cpus: float | None = None
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """Output of a command run in a container; `exit_code` None means cut by the deadline."""
+
+    exit_code: int | None
+    output: str
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """The facts about an engine that the service and doctor need."""
+
+    context: str
+    endpoint: str
+    server_version: str
+    api_version: str
+    runtimes: tuple[str, ...]
+    kernel_version: str
+    ncpu: int
+    mem_total: int
+
+    @property
+    def has_sysbox(self) -> bool:
+        return "sysbox-runc" in self.runtimes
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """A container event, parsed from both the old and the new (API ≥ 1.52) shapes."""
+
+    context: str
+    type: str
+    action: str
+    container_id: str
+    attributes: dict[str, str]
+    time_nano: int

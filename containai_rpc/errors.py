@@ -1,0 +1,30 @@
+"""Domain errors: one exception type with a stable machine-readable reason.
+
+Every layer below the server raises `DomainError`; the server maps it to JSON-RPC
+`-32803 RequestFailed` with `data.reason`, the CLI to a one-line message and exit 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A failure the user can act on (not a bug): `reason` is part of the protocol."""
+
+    def __init__(
+        self, reason: str, message: str, *, hint: str | None = None, **details: Any
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.hint = hint
+        self.details = details
+
+    def to_data(self) -> dict[str, Any]:
+        """The JSON-RPC `error.data` object."""
+        data: dict[str, Any] = {"reason": self.reason}
+        if self.hint:
+            data["hint"] = self.hint
+        data.update({k: v for k, v in self.details.items() if v is not None})
+        return data

@@ -1,0 +1,28 @@
+"""pygls message conversion shared by our server and our clients.
+
+pygls turns untyped params and results into namedtuples, which mangle keys that are not
+identifiers (docker label keys). We keep them as the plain JSON they are and validate with
+the pydantic models instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pygls.protocol import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    JsonRPCResponseMessage,
+    default_converter,
+)
+
+
+def _as_is(obj: dict[str, Any], cls: type) -> Any:
+    return cls(**obj)
+
+
+def converter_factory() -> Any:
+    converter = default_converter()
+    for message in (JsonRPCRequestMessage, JsonRPCNotification, JsonRPCResponseMessage):
+        converter.register_structure_hook(message, _as_is)
+    return converter

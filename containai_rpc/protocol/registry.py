@@ -1,0 +1,88 @@
+"""Which methods and notifications exist, with their models: the server binds from this,
+the schema and protocol.md are generated from it, and a test checks both against it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from containai_rpc.protocol import models as m
+
+
+@dataclass(frozen=True)
+class Method:
+    """A request the server answers; `operation` names the `Service` method behind it."""
+
+    name: str
+    params: type[BaseModel]
+    result: type[BaseModel]
+    operation: str
+    summary: str
+    long_running: bool = False
+
+
+@dataclass(frozen=True)
+class Notification:
+    name: str
+    params: type[BaseModel]
+    summary: str
+
+
+METHODS: tuple[Method, ...] = (
+    Method(
+        "containai/run",
+        m.RunParams,
+        m.RunResult,
+        "run",
+        "Create the workspace's container if missing, start it if stopped, attach if running; "
+        "fresh/reset recreate it.",
+        long_running=True,
+    ),
+    Method(
+        "containai/stop",
+        m.StopParams,
+        m.StopResult,
+        "stop",
+        "Stop (or remove) one container or all managed ones; volumes are never removed.",
+        long_running=True,
+    ),
+    Method(
+        "containai/status",
+        m.StatusParams,
+        m.StatusResult,
+        "status",
+        "State, image, uptime, sessions and resources of one container.",
+    ),
+    Method(
+        "containai/list",
+        m.ListParams,
+        m.ListResult,
+        "list",
+        "Every managed container of every managed context, with the live revision.",
+    ),
+    Method(
+        "containai/configGet",
+        m.ConfigGetParams,
+        m.ConfigGetResult,
+        "config_get",
+        "A setting's effective value and where it comes from.",
+    ),
+)
+
+NOTIFICATIONS: tuple[Notification, ...] = (
+    Notification(
+        "containai/containerChanged",
+        m.ContainerChanged,
+        "A managed container changed; carries the full snapshot after the change.",
+    ),
+    Notification(
+        "containai/engineStatus",
+        m.EngineStatus,
+        "Engine health, after `initialized` and on every change.",
+    ),
+)
+
+
+def method(name: str) -> Method:
+    return next(x for x in METHODS if x.name == name)

@@ -1,0 +1,61 @@
+"""`Service`: one object the server, the CLI and tests drive the same way."""
+
+from __future__ import annotations
+
+from containai_rpc.engine import EngineSet
+from containai_rpc.protocol.models import (
+    ConfigGetParams,
+    ConfigGetResult,
+    ListParams,
+    ListResult,
+    RunParams,
+    RunResult,
+    StatusParams,
+    StatusResult,
+    StopParams,
+    StopResult,
+)
+from containai_rpc.service import inventory, run, stop
+from containai_rpc.service.hooks import Hooks
+from containai_rpc.service.resolve import check_names
+from containai_rpc.workspace.config import config_get, load_settings
+from containai_rpc.workspace.paths import normalize_path
+
+
+class Service:
+    """The lifecycle operations over the engines of the contexts we manage."""
+
+    def __init__(self, engines: EngineSet | None = None) -> None:
+        self._engines = engines
+
+    @property
+    def engines(self) -> EngineSet:
+        """Built on first use, so a broken config file is a request error, not a crash."""
+        if self._engines is None:
+            settings = load_settings()
+            self._engines = EngineSet(settings.context_name, settings.contexts)
+        return self._engines
+
+    def run(self, p: RunParams, hooks: Hooks | None = None) -> RunResult:
+        check_names(p)
+        return run.run(self.engines.get(p.context), p, hooks or Hooks())
+
+    def stop(self, p: StopParams, hooks: Hooks | None = None) -> StopResult:
+        check_names(p)
+        return stop.stop(self.engines, p, hooks or Hooks())
+
+    def status(self, p: StatusParams, hooks: Hooks | None = None) -> StatusResult:
+        check_names(p)
+        return inventory.required_status(inventory.target(self.engines, p))
+
+    def list(self, p: ListParams, hooks: Hooks | None = None) -> ListResult:
+        return inventory.list_containers(self.engines, p)
+
+    def config_get(self, p: ConfigGetParams, hooks: Hooks | None = None) -> ConfigGetResult:
+        workspace = normalize_path(p.workspace or ".")
+        value, source = config_get(p.key, workspace)
+        return ConfigGetResult(key=p.key, value=value, source=source)
+
+    def close(self) -> None:
+        if self._engines is not None:
+            self._engines.close()

@@ -1,0 +1,62 @@
+"""`list` and the required part of `status`: what exists, across contexts."""
+
+from __future__ import annotations
+
+import os
+
+from containai_rpc.engine import ContainerInfo, EngineSet
+from containai_rpc.errors import DomainError
+from containai_rpc.protocol.models import (
+    ContainerSummary,
+    ContextError,
+    ListParams,
+    ListResult,
+    StatusParams,
+    StatusResult,
+)
+from containai_rpc.service.resolve import by_name, for_target
+from containai_rpc.service.summary import isolation_of, to_summary
+from containai_rpc.workspace.paths import normalize_path
+from containai_rpc.workspace.state import kept_containers
+
+
+def list_containers(engines: EngineSet, p: ListParams, revision: int = 0) -> ListResult:
+    """Every managed container of every managed context; a dead context is an entry in `errors`."""
+    kept = kept_containers()
+    containers: list[ContainerSummary] = []
+    errors: list[ContextError] = []
+    for name in [p.context] if p.context else engines.managed_contexts():
+        try:
+            infos = engines.get(name).list_managed()
+        except DomainError as exc:
+            errors.append(ContextError(context=name, message=exc.message))
+            continue
+        containers.extend(to_summary(info, kept) for info in infos)
+    containers.sort(key=lambda c: (c.context, c.name))
+    return ListResult(revision=revision, containers=containers, errors=errors or None)
+
+
+def target(engines: EngineSet, p: StatusParams, cwd: str | None = None) -> ContainerInfo:
+    """The container a `status` request is about (name, else workspace: state → label)."""
+    if p.container and p.workspace:
+        raise DomainError(
+            "conflictingOptions", "--container and --workspace are mutually exclusive"
+        )
+    engine = engines.get(p.context)
+    if p.container:
+        return by_name(engine, p.container)
+    workspace = normalize_path(p.workspace or cwd or os.getcwd())
+    info = for_target(engine, workspace)
+    if info is None:
+        raise DomainError(
+            "containerNotFound",
+            f"No container found for workspace: {workspace}",
+            hint="Use 'cai status --container <name>' to specify a container.",
+        )
+    return info
+
+
+def required_status(info: ContainerInfo) -> StatusResult:
+    """The fields `status` always returns, straight from one inspect."""
+    summary = to_summary(info, kept_containers())
+    return StatusResult(**summary.model_dump(), isolation=isolation_of(info))

@@ -1,0 +1,129 @@
+"""`stop`: one container (by name or workspace) or all; optionally remove; never a volume."""
+
+from __future__ import annotations
+
+import os
+
+from containai_rpc.engine import ContainerInfo, Engine, EngineSet
+from containai_rpc.errors import DomainError
+from containai_rpc.protocol.models import StopOutcome, StopParams, StopResult
+from containai_rpc.service.hooks import Hooks
+from containai_rpc.service.resolve import by_name, for_target
+from containai_rpc.service.sessions import detect_sessions
+from containai_rpc.ssh.access import remove_access
+from containai_rpc.workspace.paths import normalize_path
+from containai_rpc.workspace.state import read_workspace_state
+
+
+def _conflicts(p: StopParams) -> None:
+    if p.all and p.container:
+        raise DomainError("conflictingOptions", "--container and --all are mutually exclusive")
+    if p.all and p.workspace:
+        raise DomainError("conflictingOptions", "--workspace and --all are mutually exclusive")
+    if p.container and p.workspace:
+        raise DomainError(
+            "conflictingOptions", "--container and --workspace are mutually exclusive"
+        )
+
+
+def _apply(engine: Engine, info: ContainerInfo, p: StopParams, sessions: str | None) -> StopOutcome:
+    """Stop or remove one managed container. Removal keeps every volume (`v=False`)."""
+    if p.remove:
+        engine.remove(info.id, force=True)
+        remove_access(info.name, info.ssh_port)
+        action = "removed"
+    elif info.state in ("exited", "created", "dead"):
+        action = "alreadyStopped"
+    else:
+        engine.stop(info.id)
+        action = "stopped"
+    return StopOutcome(
+        container_name=info.name, context=engine.context, action=action, sessions=sessions
+    )
+
+
+def _confirm_sessions(
+    engine: Engine, info: ContainerInfo, p: StopParams, hooks: Hooks
+) -> tuple[bool, str | None]:
+    """(go ahead, sessions) — asks only when sessions are known to be active."""
+    if p.force or not info.running:
+        return True, None
+    counts = detect_sessions(engine, info.id)
+    if counts is None:
+        return True, "unknown"
+    if not counts.active:
+        return True, "no"
+    verb = "Remove" if p.remove else "Stop"
+    ok = hooks.ask(f"Container '{info.name}' may have active sessions. {verb} anyway?", verb)
+    return ok, "yes"
+
+
+def stop(engines: EngineSet, p: StopParams, hooks: Hooks, *, cwd: str | None = None) -> StopResult:
+    _conflicts(p)
+    if p.all:
+        return _stop_all(engines, p, hooks)
+    engine = engines.get(p.context)
+    if p.container:
+        info: ContainerInfo | None = by_name(engine, p.container)
+    else:
+        workspace = normalize_path(p.workspace or cwd or os.getcwd())
+        info = for_target(engine, workspace)
+        if info is None:
+            named = read_workspace_state(workspace).container_name
+            if named:
+                return StopResult(
+                    results=[
+                        StopOutcome(
+                            container_name=named,
+                            context=engine.context,
+                            action="notFound",
+                            message=f"Container from workspace state not found: {named}",
+                        )
+                    ]
+                )
+            raise DomainError(
+                "containerNotFound",
+                f"No container found for workspace: {workspace}",
+                hint="Use --container <name> to pick one (cai list shows them).",
+            )
+    assert info is not None
+    go, sessions = _confirm_sessions(engine, info, p, hooks)
+    if not go:
+        return StopResult(
+            results=[
+                StopOutcome(
+                    container_name=info.name,
+                    context=engine.context,
+                    action="declined",
+                    sessions=sessions,
+                )
+            ]
+        )
+    return StopResult(results=[_apply(engine, info, p, sessions)])
+
+
+def _stop_all(engines: EngineSet, p: StopParams, hooks: Hooks) -> StopResult:
+    """Every managed container in every context we manage; one failure does not stop the rest."""
+    contexts = [p.context] if p.context else engines.managed_contexts()
+    results: list[StopOutcome] = []
+    for name in contexts:
+        try:
+            engine = engines.get(name)
+            containers = engine.list_managed()
+        except DomainError as exc:
+            results.append(
+                StopOutcome(container_name="*", context=name, action="failed", message=exc.message)
+            )
+            continue
+        for info in containers:
+            hooks.checkpoint()
+            hooks.progress(f"{'Removing' if p.remove else 'Stopping'} {info.name}")
+            try:
+                results.append(_apply(engine, info, p, None))
+            except DomainError as exc:
+                results.append(
+                    StopOutcome(
+                        container_name=info.name, context=name, action="failed", message=exc.message
+                    )
+                )
+    return StopResult(results=results)

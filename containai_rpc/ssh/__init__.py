@@ -1,0 +1,1 @@
+"""SSH access to workspace containers: ports, keys, host config, known_hosts."""

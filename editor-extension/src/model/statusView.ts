@@ -1,0 +1,86 @@
+/**
+ * What the status bar item and the tree's message say, computed from the store alone.
+ * No `vscode` import.
+ */
+import { ageText } from './format';
+import type { ContainerStore } from './store';
+
+export type Severity = 'error' | 'warning' | undefined;
+
+export interface StatusBarView {
+  text: string;
+  tooltip: string;
+  severity: Severity;
+  /** for tests and the e2e: a stable word for the state shown */
+  state: 'server-starting' | 'server-down' | 'engine-error' | 'loading' | 'busy' | 'absent' | 'no-workspace' | 'running' | 'stopped' | 'other';
+}
+
+export function statusBarView(store: ContainerStore, now: number): StatusBarView {
+  if (store.serverState === 'starting') {
+    return { text: '$(sync~spin) ContainAI', tooltip: 'ContainAI: starting the containai-rpc server…', severity: undefined, state: 'server-starting' };
+  }
+  if (store.serverState === 'stopped' || store.serverState === 'failed') {
+    return {
+      text: '$(error) ContainAI: server stopped',
+      tooltip: `ContainAI: the containai-rpc server is not running${store.serverMessage ? ` — ${store.serverMessage}` : ''}. Click for actions.`,
+      severity: 'error',
+      state: 'server-down',
+    };
+  }
+  const pending = store.pending;
+  if (pending) {
+    return { text: `$(sync~spin) ${pending.label}`, tooltip: `ContainAI: ${pending.container ?? 'workspace container'} ${pending.label}`, severity: undefined, state: 'busy' };
+  }
+  if (store.engineDown) {
+    const e = store.engine;
+    const msg = e?.health === 'error' ? e.message : store.listError ?? 'unreachable';
+    const where = e?.endpoint ? ` (${e.context}: ${e.endpoint})` : e?.context ? ` (${e.context})` : '';
+    return {
+      text: '$(error) Docker unreachable',
+      tooltip: `ContainAI: the Docker engine is unreachable${where}: ${msg}. Click for actions.`,
+      severity: 'error',
+      state: 'engine-error',
+    };
+  }
+  if (!store.loaded) {
+    return { text: '$(sync~spin) ContainAI', tooltip: 'ContainAI: loading containers…', severity: undefined, state: 'loading' };
+  }
+  if (store.workspacePath === undefined) {
+    return { text: '$(vm-outline) ContainAI', tooltip: 'ContainAI: open a folder to run its container. Click for actions.', severity: undefined, state: 'no-workspace' };
+  }
+  const warn: Severity = store.engine?.health === 'warning' ? 'warning' : undefined;
+  const engineLine = store.engine?.health === 'warning' ? `\nEngine: ${store.engine.message}` : '';
+  const c = store.current();
+  if (c === undefined) {
+    const name = store.workspaceContainerName;
+    return {
+      text: '$(vm-outline) no container',
+      tooltip: `ContainAI: this workspace has no container yet${name ? ` (it will be ${name})` : ''}. Click to run one.${engineLine}`,
+      severity: warn,
+      state: 'absent',
+    };
+  }
+  const age = ageText(c, now);
+  const tip = `ContainAI: ${c.name} — ${c.status} (${age})\nImage: ${c.image}${c.dataVolume ? `\nVolume: ${c.dataVolume}` : ''}${c.keep ? '\nKept' : ''}${engineLine}\nClick for actions.`;
+  if (c.status === 'running') return { text: `$(vm-running) ${c.name}`, tooltip: tip, severity: warn, state: 'running' };
+  if (c.status === 'stopped' || c.status === 'created' || c.status === 'dead') {
+    return { text: `$(vm-outline) ${c.name}: ${c.status}`, tooltip: tip, severity: c.status === 'dead' ? 'error' : warn, state: 'stopped' };
+  }
+  return { text: `$(vm) ${c.name}: ${c.status}`, tooltip: tip, severity: warn, state: 'other' };
+}
+
+/** A message for the tree view when it should not just list containers; undefined = list them. */
+export function treeMessage(store: ContainerStore): { text: string; severity: Severity } | undefined {
+  if (store.serverState === 'stopped' || store.serverState === 'failed') {
+    return { text: `The containai-rpc server is not running${store.serverMessage ? `: ${store.serverMessage}` : ''}. Use "ContainAI: Show Server Log" or "Restart Server".`, severity: 'error' };
+  }
+  if (store.engineDown) {
+    const e = store.engine;
+    const msg = e?.health === 'error' ? e.message : store.listError ?? 'unreachable';
+    return { text: `Docker engine unreachable${e?.endpoint ? ` at ${e.endpoint}` : ''}: ${msg}. Run "ContainAI: Doctor" for details.`, severity: 'error' };
+  }
+  if (store.listErrors.length > 0) {
+    return { text: store.listErrors.map((e) => `${e.context}: ${e.message}`).join('; '), severity: 'warning' };
+  }
+  return undefined;
+}

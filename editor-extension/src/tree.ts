@@ -1,0 +1,83 @@
+/**
+ * The "Containers" tree of the ContainAI sidebar, rendered from the store. Never polls:
+ * the store changes on notifications; the controller re-lists on a gap or when the view
+ * becomes visible.
+ */
+import * as vscode from 'vscode';
+import type { ContainerSummary } from './protocol';
+import { contextValue, rowDescription, stateIcon, tooltipMarkdown } from './model/format';
+import type { ContainerStore } from './model/store';
+import { treeMessage } from './model/statusView';
+
+export type TreeNode =
+  | { kind: 'container'; container: ContainerSummary; current: boolean }
+  | { kind: 'message'; text: string; severity: 'error' | 'warning' | 'info'; command?: string };
+
+export class ContainerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<TreeNode | undefined | void>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly sub: { dispose(): void };
+
+  constructor(
+    private readonly store: ContainerStore,
+    private readonly now: () => number = Date.now,
+    private readonly home: string | undefined = process.env.HOME,
+  ) {
+    this.sub = store.onDidChange(() => this.emitter.fire());
+  }
+
+  refresh(): void {
+    this.emitter.fire();
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.emitter.dispose();
+  }
+
+  getChildren(element?: TreeNode): TreeNode[] {
+    if (element) return [];
+    const s = this.store;
+    const msg = treeMessage(s);
+    if (msg && msg.severity === 'error') {
+      // the engine or the server is down: say so, never an empty list or a spinner forever
+      return [{ kind: 'message', text: msg.text, severity: 'error', command: s.serverState === 'running' ? 'containai.doctor' : 'containai.showServerLog' }];
+    }
+    if (s.serverState === 'starting' || !s.loaded) {
+      return [{ kind: 'message', text: 'Connecting to the containai-rpc server…', severity: 'info' }];
+    }
+    const rows: TreeNode[] = s.sorted().map((c) => ({ kind: 'container', container: c, current: s.isCurrent(c) }));
+    if (msg) rows.push({ kind: 'message', text: msg.text, severity: msg.severity ?? 'warning' });
+    // an empty array lets VS Code show the welcome view ("Run a container for this workspace")
+    return rows;
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    if (node.kind === 'message') {
+      const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+      item.id = `message:${node.severity}`;
+      item.iconPath =
+        node.severity === 'error'
+          ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
+          : node.severity === 'warning'
+            ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('editorWarning.foreground'))
+            : new vscode.ThemeIcon('sync~spin');
+      item.tooltip = node.text;
+      item.contextValue = `containaiMessage.${node.severity}`;
+      if (node.command) item.command = { command: node.command, title: 'Details' };
+      return item;
+    }
+    const c = node.container;
+    const now = this.now();
+    const item = new vscode.TreeItem(c.name, vscode.TreeItemCollapsibleState.None);
+    item.id = `container:${c.context}:${c.name}`;
+    item.description = rowDescription(c, now, this.home) + (node.current ? ' · this workspace' : '');
+    const icon = stateIcon(c.status);
+    item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
+    const md = new vscode.MarkdownString(tooltipMarkdown(c, now));
+    item.tooltip = md;
+    item.contextValue = contextValue(c, node.current);
+    item.accessibilityInformation = { label: `${c.name}, ${c.status}, ${rowDescription(c, now, this.home)}` };
+    return item;
+  }
+}

@@ -1,0 +1,248 @@
+"""Fixtures shared by every test: an isolated HOME per test and real-engine cleanup.
+
+Every test gets its own HOME/XDG folders, a unique data-volume name and workspaces under
+its own tmp folder; whatever containers and volumes carry those are removed afterwards,
+so a leftover from an earlier run never breaks a test and nothing touches ~/.ssh.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import pytest
+
+TINY_IMAGE = "containai-test-tiny:latest"
+SYSTEMD_IMAGE = "containai:latest"
+GIT_ENV = {
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z",
+}
+
+
+@dataclass
+class Sandbox:
+    """One test's private world: HOME, config, workspaces, a unique volume name."""
+
+    root: Path
+    env: dict[str, str]
+    volume: str
+    client: docker.DockerClient
+    extra_volumes: set[str] = field(default_factory=set)
+
+    @property
+    def home(self) -> Path:
+        return Path(self.env["HOME"])
+
+    @property
+    def config_file(self) -> Path:
+        return Path(self.env["XDG_CONFIG_HOME"]) / "containai" / "config.toml"
+
+    def workspace(self, name: str, branch: str | None = "main", parent: str = "ws") -> Path:
+        """A real directory; a git repo with one commit on `branch` unless branch is None."""
+        path = self.root / parent / name
+        path.mkdir(parents=True)
+        if branch is not None:
+            env = {**os.environ, **GIT_ENV, "HOME": str(self.home)}
+            for argv in (
+                ["git", "init", "-q", "-b", branch],
+                ["git", "commit", "-q", "--allow-empty", "-m", "init"],
+            ):
+                subprocess.run(argv, cwd=path, env=env, check=True)
+        return path
+
+    def cai(
+        self, *args: str, cwd: Path | None = None, input: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the real `cai` CLI as a subprocess in this sandbox."""
+        return subprocess.run(
+            [sys.executable, "-m", "containai_rpc.cli", *args],
+            cwd=cwd or self.root,
+            env=self.env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+
+    def containers(self) -> list[docker.models.containers.Container]:
+        """Every container (managed or not) whose workspace label lies in this sandbox."""
+        found = []
+        for c in self.client.containers.list(
+            all=True, sparse=True, filters={"label": "containai.workspace"}
+        ):
+            ws = (c.attrs.get("Labels") or {}).get("containai.workspace", "")
+            if ws.startswith(str(self.root)):
+                found.append(self.client.containers.get(c.id))
+        return found
+
+    def cleanup(self) -> None:
+        for c in self.containers():
+            c.remove(force=True)
+        for v in self.client.volumes.list():
+            if v.name.startswith(self.volume) or v.name in self.extra_volumes:
+                v.remove(force=True)
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    client = docker.from_env(timeout=120)
+    try:
+        client.ping()
+    except docker.errors.DockerException as exc:  # pragma: no cover - set-up problem
+        pytest.fail(f"No Docker engine answers ({exc}); run 'make setup'")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, docker_client: docker.DockerClient
+) -> Iterator[Sandbox]:
+    root = tmp_path.resolve()
+    token = uuid.uuid4().hex[:10]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONTAINAI_", "XDG_"))}
+    env.update(
+        HOME=str(root / "home"),
+        XDG_CONFIG_HOME=str(root / "home" / ".config"),
+        XDG_STATE_HOME=str(root / "home" / ".local" / "state"),
+        XDG_CACHE_HOME=str(root / "home" / ".cache"),
+        CONTAINAI_ALLOW_REDUCED_ISOLATION="1",
+        CONTAINAI_IMAGE=TINY_IMAGE,
+        CONTAINAI_LOG_LEVEL="WARNING",
+    )
+    (root / "home").mkdir()
+    box = Sandbox(root=root, env=env, volume=f"cai-test-{token}", client=docker_client)
+    box.config_file.parent.mkdir(parents=True)
+    box.config_file.write_text(f'[agent]\ndata_volume = "{box.volume}"\n')
+    for key in [k for k in os.environ if k.startswith(("CONTAINAI_", "XDG_"))]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    try:
+        yield box
+    finally:
+        box.cleanup()
+        shutil.rmtree(root / "home", ignore_errors=True)
+
+
+@dataclass
+class Daemon:
+    """A dedicated dockerd for one test: safe to stop, kill, or fill with containers."""
+
+    root: Path
+    host: str
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def socket(self) -> Path:
+        return self.root / "d.sock"
+
+    def start(self) -> None:
+        """Start (or restart) it and wait until it answers (poll with a deadline)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        log = open(self.root / "dockerd.log", "ab")  # noqa: SIM115 - owned by the process
+        self.proc = subprocess.Popen(
+            [
+                "dockerd",
+                "--host",
+                self.host,
+                "--data-root",
+                str(self.root / "data"),
+                "--exec-root",
+                str(self.root / "exec"),
+                "--pidfile",
+                str(self.root / "d.pid"),
+                "--iptables=false",
+                "--ip-masq=false",
+                "--ip-forward=false",
+                "--ip6tables=false",
+                "--bridge=none",
+                "--userland-proxy=true",
+            ],
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ok = (
+                subprocess.run(
+                    ["docker", "-H", self.host, "info"], capture_output=True, timeout=10
+                ).returncode
+                == 0
+            )
+            if ok:
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)  # bounded poll: dockerd has no readiness signal
+        raise RuntimeError(f"dedicated dockerd did not start; see {self.root / 'dockerd.log'}")
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if kill:
+            self.proc.kill()
+        else:
+            self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def load_image(self, image: str = TINY_IMAGE) -> None:
+        save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
+        subprocess.run(
+            ["docker", "-H", self.host, "load", "-q"],
+            stdin=save.stdout,
+            check=True,
+            capture_output=True,
+        )
+        save.wait()
+
+    def client(self) -> docker.DockerClient:
+        return docker.DockerClient(base_url=self.host, version="auto", timeout=60)
+
+
+@pytest.fixture
+def dedicated_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    """A private dockerd with the tiny image loaded; point a server at it with DOCKER_HOST.
+
+    Its root lives under /tmp with a short path (unix socket paths are limited to 108
+    bytes). Stopped and deleted afterwards; the main daemon is never touched.
+    """
+    root = Path(f"/tmp/cai-d-{uuid.uuid4().hex[:8]}")
+    daemon = Daemon(root=root, host=f"unix://{root}/d.sock")
+    daemon.start()
+    try:
+        daemon.load_image()
+        yield daemon
+    finally:
+        if daemon.proc is not None:
+            try:
+                client = daemon.client()
+                for c in client.containers.list(all=True):
+                    c.remove(force=True)
+                client.close()
+            except docker.errors.DockerException:
+                pass
+        daemon.stop()
+        subprocess.run(["umount", "-R", str(root / "exec")], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)

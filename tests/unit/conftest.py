@@ -1,0 +1,62 @@
+"""Real git repositories for naming tests, isolated from the user's git config and env."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+GitRunner = Callable[..., str]
+RepoMaker = Callable[..., Path]
+
+
+def _run_git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@pytest.fixture
+def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No global/system config, fixed identity and dates; returns the dir for workspaces."""
+    for name in [n for n in os.environ if n.startswith("GIT_")]:
+        monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "ContainAI Test")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@containai.invalid")
+        monkeypatch.setenv(f"GIT_{role}_DATE", "2024-01-01T00:00:00Z")
+    workspaces = tmp_path / "ws"
+    workspaces.mkdir()
+    return workspaces
+
+
+@pytest.fixture
+def git(git_env: Path) -> GitRunner:
+    """`git(cwd, *args)` → stripped stdout, in the isolated environment."""
+    return _run_git
+
+
+@pytest.fixture
+def make_repo(git_env: Path) -> RepoMaker:
+    """`make_repo(name, branch="main", commit=True)`: a repo under the workspaces dir."""
+
+    def make(name: str, *, branch: str = "main", commit: bool = True) -> Path:
+        repo = git_env / name
+        repo.mkdir()
+        _run_git(repo, "init", "-q", "-b", branch)
+        if commit:
+            (repo / "README").write_text("hello\n")
+            _run_git(repo, "add", "README")
+            _run_git(repo, "commit", "-q", "-m", "init")
+        return repo
+
+    return make
