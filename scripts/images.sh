@@ -112,6 +112,8 @@ debian_mirror() {
 build_tiny() {
   local hash=$1 work r applet
   work=$(mktemp -d "$CACHE/tiny.XXXXXX")
+  # shellcheck disable=SC2064  # expand now: this call's work dir
+  trap "remove_tree '$work'" EXIT
   r=$work/rootfs
   mkdir -p "$r"/{bin,etc,root,tmp,proc,sys,dev,home/agent/workspace,mnt/agent-data}
   install -m 0755 "$BUSYBOX" "$r/bin/busybox"
@@ -132,6 +134,7 @@ build_tiny() {
     --change "WORKDIR /home/agent/workspace" \
     - "$TINY" >/dev/null
   remove_tree "$work"
+  trap - EXIT
 }
 
 # debootstrap the systemd rootfs into the tarball $1 (atomically). No host keys, machine id,

@@ -142,22 +142,30 @@ def sandbox(
 
 @dataclass
 class Daemon:
-    """A dedicated dockerd for one test: safe to stop, kill, or fill with containers."""
+    """A dedicated dockerd for one test: safe to stop, kill, or fill with containers.
+
+    It runs in its own network namespace: a second dockerd in the host's namespace
+    fights the main one over `docker0` (with `--bridge=none` it even deletes it).
+    """
 
     root: Path
     host: str
+    netns: str
     proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def socket(self) -> Path:
-        return self.root / "d.sock"
 
     def start(self) -> None:
         """Start (or restart) it and wait until it answers (poll with a deadline)."""
         self.root.mkdir(parents=True, exist_ok=True)
+        if not Path(f"/run/netns/{self.netns}").exists():
+            subprocess.run(["ip", "netns", "add", self.netns], check=True)
+            subprocess.run(
+                ["ip", "netns", "exec", self.netns, "ip", "link", "set", "lo", "up"], check=True
+            )
         log = open(self.root / "dockerd.log", "ab")  # noqa: SIM115 - owned by the process
         self.proc = subprocess.Popen(
             [
+                "nsenter",  # not `ip netns exec`: that remounts /sys and hides the cgroups
+                f"--net=/run/netns/{self.netns}",
                 "dockerd",
                 "--host",
                 self.host,
@@ -171,7 +179,6 @@ class Daemon:
                 "--ip-masq=false",
                 "--ip-forward=false",
                 "--ip6tables=false",
-                "--bridge=none",
                 "--userland-proxy=true",
             ],
             stdout=log,
@@ -228,8 +235,9 @@ def dedicated_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemo
     Its root lives under /tmp with a short path (unix socket paths are limited to 108
     bytes). Stopped and deleted afterwards; the main daemon is never touched.
     """
-    root = Path(f"/tmp/cai-d-{uuid.uuid4().hex[:8]}")
-    daemon = Daemon(root=root, host=f"unix://{root}/d.sock")
+    token = uuid.uuid4().hex[:8]
+    root = Path(f"/tmp/cai-d-{token}")
+    daemon = Daemon(root=root, host=f"unix://{root}/d.sock", netns=f"cai-{token}")
     daemon.start()
     try:
         daemon.load_image()
@@ -245,4 +253,5 @@ def dedicated_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemo
                 pass
         daemon.stop()
         subprocess.run(["umount", "-R", str(root / "exec")], capture_output=True)
+        subprocess.run(["ip", "netns", "delete", daemon.netns], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)

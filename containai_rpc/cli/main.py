@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
         text = json.dumps(result, indent=2) if args.json else args.handler.render(result)
         if text:
             print(text)
+        code = 1 if args.handler.failed(result) else 0
+        if args.handler.after is not None:
+            args.handler.after(result)
     except UsageError as exc:
         print(f"[ERROR] {exc}", file=sys.stderr)
         print("Use 'cai --help' for usage", file=sys.stderr)

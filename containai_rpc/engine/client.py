@@ -7,6 +7,7 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import docker
@@ -107,6 +108,15 @@ def _container_info(context: str, data: dict[str, Any]) -> ContainerInfo:
         runtime=host.get("Runtime"),
         published_ssh_port=published,
     )
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """gc support: one local image, its `repo:tag` references and its size."""
+
+    id: str
+    tags: tuple[str, ...]
+    size_bytes: int
 
 
 class Engine:
@@ -274,6 +284,54 @@ class Engine:
             raise
         return dict((data.get("Config") or {}).get("Labels") or {})
 
+    # ------------------------------------------------------------------ gc support
+
+    def image_ids_in_use(self) -> set[str]:
+        """Image ids of every container of this engine: any state, managed or not."""
+        with self._guard():
+            rows = self._api.containers(all=True)
+        return {row["ImageID"] for row in rows if row.get("ImageID")}
+
+    def unmanaged_labelled(self) -> list[ContainerInfo]:
+        """Containers with one of our labels but without `containai.managed=true`."""
+        ids: set[str] = set()
+        with self._guard():
+            for key in (MANAGED_LABEL, WORKSPACE_LABEL):
+                rows = self._api.containers(all=True, filters={"label": [key]})
+                ids.update(
+                    row["Id"]
+                    for row in rows
+                    if (row.get("Labels") or {}).get(MANAGED_LABEL) != "true"
+                )
+        return [c for c in map(self.inspect, sorted(ids)) if c is not None]
+
+    def container_sizes(self, ids: list[str]) -> dict[str, int]:
+        """Writable-layer bytes (`SizeRw`) of these containers only (sizing costs a disk walk)."""
+        if not ids:
+            return {}
+        with self._guard():
+            rows = self._api.containers(all=True, size=True, filters={"id": ids})
+        return {row["Id"]: int(row.get("SizeRw") or 0) for row in rows}
+
+    def list_images(self) -> list[ImageInfo]:
+        """Local images with their `repo:tag` references (dangling `<none>` ones have none)."""
+        with self._guard():
+            rows = self._api.images()
+        return [
+            ImageInfo(
+                id=row["Id"],
+                tags=tuple(t for t in row.get("RepoTags") or () if t != "<none>:<none>"),
+                size_bytes=int(row.get("Size") or 0),
+            )
+            for row in rows
+        ]
+
+    def remove_image(self, reference: str) -> None:
+        """Untag `reference` without force: Docker deletes the image with its last tag and
+        refuses while a container uses it."""
+        with self._guard():
+            self._api.remove_image(reference, force=False)
+
     # ------------------------------------------------------------------ exec
 
     def exec(
@@ -307,18 +365,28 @@ class Engine:
 
     # ------------------------------------------------------------------ events
 
-    def events(
-        self, *, since: int | None = None, until: int | None = None
-    ) -> Iterator[EngineEvent]:
-        """Managed-container events; a blocking iterator (run it in a thread)."""
-        filters = {"type": ["container"], "label": [f"{MANAGED_LABEL}=true"]}
+    def events(self, *, since_ns: int, until_ns: int) -> EventStream:
+        """Managed-container events in [since, until] (engine clock), replaying the past part.
+
+        Always bounded: without `until` a dead TCP peer could block the reader forever,
+        and without `since` an `until` replays the daemon's whole event buffer.
+        """
+        filters = {
+            "type": ["container"],
+            "label": [f"{MANAGED_LABEL}=true"],
+            "event": list(WATCHED_ACTIONS),
+        }
         with self._guard():
-            stream = self._api.events(since=since, until=until, filters=filters, decode=True)
+            raw = self._api.events(
+                since=_timestamp(since_ns), until=_timestamp(until_ns), filters=filters, decode=True
+            )
+        return EventStream(self.context, self.endpoint, raw)
+
+    def managed_states(self) -> dict[str, str]:
+        """id → Docker state of every managed container: one list call (the live backstop)."""
         with self._guard():
-            for raw in stream:
-                event = parse_event(self.context, raw)
-                if event is not None:
-                    yield event
+            rows = self._api.containers(all=True, filters={"label": [f"{MANAGED_LABEL}=true"]})
+        return {row["Id"]: str(row.get("State") or "unknown") for row in rows}
 
     def close(self) -> None:
         self._client.close()
@@ -335,6 +403,53 @@ def _demux(data: bytes) -> str:
     return out.decode("utf-8", "replace")
 
 
+# Container actions that change what a snapshot shows (kill is always followed by die);
+# exec_*, attach, resize, top, health_status … are left out by the daemon itself.
+WATCHED_ACTIONS = (
+    "create",
+    "start",
+    "restart",
+    "die",
+    "stop",
+    "pause",
+    "unpause",
+    "rename",
+    "update",
+    "destroy",
+)
+
+
+def _timestamp(ns: int) -> str:
+    """Docker's `since`/`until` form with nanosecond precision: `seconds.nanoseconds`."""
+    return f"{ns // 1_000_000_000}.{ns % 1_000_000_000:09d}"
+
+
+class EventStream:
+    """One window of managed-container events: iterate in one thread, `close()` from any.
+
+    Iteration simply ends when the window's `until` passes *or* the connection drops
+    (the SDK turns a broken stream into a normal end), so the reader tells them apart
+    by the clock.
+    """
+
+    def __init__(self, context: str, endpoint: str, raw: Any) -> None:
+        self._context = context
+        self._endpoint = endpoint
+        self._raw = raw
+
+    def __iter__(self) -> Iterator[EngineEvent]:
+        with translate_errors(self._context, self._endpoint):
+            for item in self._raw:
+                event = parse_event(self._context, item) if isinstance(item, dict) else None
+                if event is not None:
+                    yield event
+
+    def close(self) -> None:
+        """Unblock the reader (the SDK shuts the socket down)."""
+        with contextlib.suppress(OSError, AttributeError):
+            self._raw.close()
+
+
 def parse_event(context: str, raw: dict[str, Any]) -> EngineEvent | None:
     """Read both event shapes: old top-level `status/id` and API ≥ 1.52 `Action/Actor`."""
     actor = raw.get("Actor") or {}
@@ -348,8 +463,16 @@ def parse_event(context: str, raw: dict[str, Any]) -> EngineEvent | None:
         action=action.split(":", 1)[0].strip(),
         container_id=container_id,
         attributes=dict(actor.get("Attributes") or {}),
-        time_nano=int(raw.get("timeNano") or int(raw.get("time") or 0) * 1_000_000_000),
+        time_nano=_event_time(raw),
     )
+
+
+def _event_time(raw: dict[str, Any]) -> int:
+    """`timeNano` where present, else the seconds of `time`; 0 when neither is usable."""
+    try:
+        return int(raw.get("timeNano") or int(raw.get("time") or 0) * 1_000_000_000)
+    except (TypeError, ValueError):
+        return 0
 
 
 def connect(context: str, endpoint: str, **client_kwargs: Any) -> Engine:

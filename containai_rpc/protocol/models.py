@@ -7,9 +7,9 @@ extension's TypeScript types) and the reference part of protocol.md.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from containai_rpc.protocol.base import Params, WireModel
 
@@ -74,12 +74,18 @@ class Sessions(WireModel):
 
 
 class Resources(WireModel):
-    """Memory and CPU of a running container."""
+    """Memory and CPU of a running container, computed like `docker stats`."""
 
-    memory_bytes: int | None = None
-    memory_limit_bytes: int | None = None
+    memory_bytes: int | None = Field(
+        default=None, description="Usage without the inactive page cache."
+    )
+    memory_limit_bytes: int | None = Field(
+        default=None, description="The container's limit, or the engine's memory if lower."
+    )
     memory_percent: float | None = None
-    cpu_percent: float | None = None
+    cpu_percent: float | None = Field(
+        default=None, description="Over the last 0.1-2 s; 100 is one full core."
+    )
     memory_text: str | None = Field(
         default=None, description="Human form, e.g. `1.2GiB / 4GiB (30%)`."
     )
@@ -91,15 +97,24 @@ class Resources(WireModel):
 class InitOptions(WireModel):
     """`initializationOptions.containai`."""
 
-    protocol_version: str | None = None
+    protocol_version: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]+\.[0-9]+$",
+        description='"MAJOR.MINOR" the client speaks; absent means the server\'s own version. '
+        "A different major is refused.",
+    )
 
 
 class ServerCapabilities(WireModel):
     """`capabilities.experimental.containai` in the initialize result."""
 
-    protocol_version: str = PROTOCOL_VERSION
-    server_version: str
-    features: list[str]
+    protocol_version: str = Field(
+        default=PROTOCOL_VERSION, description='"MAJOR.MINOR" the server speaks.'
+    )
+    server_version: str = Field(description="The containai-rpc package version.")
+    features: list[str] = Field(
+        description="The `containai/*` methods this server answers, without the namespace."
+    )
 
 
 # --------------------------------------------------------------------------- requests
@@ -175,7 +190,9 @@ class StatusResult(ContainerSummary):
     isolation: Isolation | None = None
     uptime: str | None = None
     sessions: Sessions | None = None
-    sessions_known: bool | None = None
+    sessions_known: bool | None = Field(
+        default=None, description="Running container only: false when sessions are unknown."
+    )
     resources: Resources | None = None
     partial: list[str] | None = Field(
         default=None, description="Best-effort parts cut by the 5 s deadline."
@@ -232,7 +249,16 @@ class EngineStatus(WireModel):
 
 
 class ErrorData(WireModel):
-    """`error.data` of a `-32803 RequestFailed` response."""
+    """`error.data` of an error response (-32803 RequestFailed, -32602 InvalidParams).
 
-    reason: str
-    hint: str | None = None
+    Other keys are reason-specific details (`context`, `container`, `file`, `key`, …).
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    reason: str = Field(description="Stable machine-readable cause; see the error table.")
+    hint: str | None = Field(default=None, description="What the user can do about it.")
+    errors: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="`invalidParams` only: pydantic's errors (`type`, `loc`, `msg`).",
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from containai_rpc.protocol import gc, ssh
 from containai_rpc.protocol import models as m
 
 
@@ -67,6 +68,30 @@ METHODS: tuple[Method, ...] = (
         m.ConfigGetResult,
         "config_get",
         "A setting's effective value and where it comes from.",
+    ),
+    Method(
+        "containai/gc",
+        gc.GcParams,
+        gc.GcResult,
+        "gc",
+        "Remove stale stopped managed containers (and unused ContainAI images) in every "
+        "managed context; never a running or kept container, never a volume.",
+        long_running=True,
+    ),
+    Method(
+        "containai/keep",
+        gc.KeepParams,
+        gc.KeepResult,
+        "keep",
+        "Protect an existing container from gc, or stop protecting it.",
+    ),
+    Method(
+        "containai/sshCleanup",
+        ssh.SshCleanupParams,
+        ssh.SshCleanupResult,
+        "ssh_cleanup",
+        "Remove the SSH host configs and known_hosts entries of containers that no longer "
+        "exist in any reachable context; never a file without the ContainAI marker.",
     ),
 )
 

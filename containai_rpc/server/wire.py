@@ -6,6 +6,7 @@ from collections.abc import Generator
 from typing import Any
 
 from lsprotocol import types
+from pydantic import ValidationError
 from pygls.exceptions import JsonRpcException
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
@@ -15,18 +16,20 @@ from containai_rpc.protocol.registry import METHODS
 
 
 def negotiated_version(options: Any) -> str:
-    """Accept 1.x or no version; refuse another major with a clear message."""
+    """Accept any 1.x (minors only add) or no version; refuse anything else clearly."""
     raw = (options or {}).get("containai") if isinstance(options, dict) else None
-    opts = InitOptions.model_validate(raw if isinstance(raw, dict) else {})
-    asked = opts.protocol_version
-    if asked is None:
-        return PROTOCOL_VERSION
-    major = asked.split(".", 1)[0]
-    if major != PROTOCOL_VERSION.split(".", 1)[0]:
+    raw = raw if isinstance(raw, dict) else {}
+    major = PROTOCOL_VERSION.split(".", 1)[0]
+    try:
+        asked = InitOptions.model_validate(raw).protocol_version
+        supported = asked is None or asked.split(".", 1)[0] == major
+    except ValidationError:  # not a "MAJOR.MINOR" string: refused like another major
+        asked, supported = raw.get("protocolVersion"), False
+    if not supported:
         raise JsonRpcException(
             code=-32602,
             message=f"Unsupported protocolVersion {asked!r}: this server speaks "
-            f"{PROTOCOL_VERSION} (major versions must match)",
+            f'{PROTOCOL_VERSION} and accepts "{major}.x" (major versions must match)',
             data={"reason": "unsupportedProtocolVersion", "supported": PROTOCOL_VERSION},
         )
     return PROTOCOL_VERSION

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from containai_rpc.engine import EngineSet
+from containai_rpc.engine.stats import ResourceMonitor
+from containai_rpc.protocol.gc import GcParams, GcResult, KeepParams, KeepResult
 from containai_rpc.protocol.models import (
     ConfigGetParams,
     ConfigGetResult,
@@ -15,9 +17,11 @@ from containai_rpc.protocol.models import (
     StopParams,
     StopResult,
 )
-from containai_rpc.service import inventory, run, stop
+from containai_rpc.protocol.ssh import SshCleanupParams, SshCleanupResult
+from containai_rpc.service import gc, inventory, keep, run, status, stop
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.resolve import check_names
+from containai_rpc.ssh.access import cleanup_stale
 from containai_rpc.workspace.config import config_get, load_settings
 from containai_rpc.workspace.paths import normalize_path
 
@@ -27,6 +31,7 @@ class Service:
 
     def __init__(self, engines: EngineSet | None = None) -> None:
         self._engines = engines
+        self._resources = ResourceMonitor()  # CPU samples live as long as the server
 
     @property
     def engines(self) -> EngineSet:
@@ -46,15 +51,25 @@ class Service:
 
     def status(self, p: StatusParams, hooks: Hooks | None = None) -> StatusResult:
         check_names(p)
-        return inventory.required_status(inventory.target(self.engines, p))
+        return status.status(self.engines, p, self._resources)
 
     def list(self, p: ListParams, hooks: Hooks | None = None) -> ListResult:
         return inventory.list_containers(self.engines, p)
+
+    def gc(self, p: GcParams, hooks: Hooks | None = None) -> GcResult:
+        return gc.gc(self.engines, p, hooks or Hooks())
+
+    def keep(self, p: KeepParams, hooks: Hooks | None = None) -> KeepResult:
+        check_names(p)
+        return keep.keep(self.engines, p)
 
     def config_get(self, p: ConfigGetParams, hooks: Hooks | None = None) -> ConfigGetResult:
         workspace = normalize_path(p.workspace or ".")
         value, source = config_get(p.key, workspace)
         return ConfigGetResult(key=p.key, value=value, source=source)
+
+    def ssh_cleanup(self, p: SshCleanupParams, hooks: Hooks | None = None) -> SshCleanupResult:
+        return cleanup_stale(self.engines, dry_run=p.dry_run)
 
     def close(self) -> None:
         if self._engines is not None:

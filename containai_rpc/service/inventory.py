@@ -15,14 +15,13 @@ from containai_rpc.protocol.models import (
     StatusResult,
 )
 from containai_rpc.service.resolve import by_name, for_target
-from containai_rpc.service.summary import isolation_of, to_summary
+from containai_rpc.service.summary import KeepPolicy, isolation_of, to_summary
 from containai_rpc.workspace.paths import normalize_path
-from containai_rpc.workspace.state import kept_containers
 
 
 def list_containers(engines: EngineSet, p: ListParams, revision: int = 0) -> ListResult:
     """Every managed container of every managed context; a dead context is an entry in `errors`."""
-    kept = kept_containers()
+    keep = KeepPolicy.load()
     containers: list[ContainerSummary] = []
     errors: list[ContextError] = []
     for name in [p.context] if p.context else engines.managed_contexts():
@@ -31,7 +30,7 @@ def list_containers(engines: EngineSet, p: ListParams, revision: int = 0) -> Lis
         except DomainError as exc:
             errors.append(ContextError(context=name, message=exc.message))
             continue
-        containers.extend(to_summary(info, kept) for info in infos)
+        containers.extend(to_summary(info, keep) for info in infos)
     containers.sort(key=lambda c: (c.context, c.name))
     return ListResult(revision=revision, containers=containers, errors=errors or None)
 
@@ -58,5 +57,5 @@ def target(engines: EngineSet, p: StatusParams, cwd: str | None = None) -> Conta
 
 def required_status(info: ContainerInfo) -> StatusResult:
     """The fields `status` always returns, straight from one inspect."""
-    summary = to_summary(info, kept_containers())
+    summary = to_summary(info)
     return StatusResult(**summary.model_dump(), isolation=isolation_of(info))

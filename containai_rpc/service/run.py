@@ -22,11 +22,12 @@ from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.locks import locked
 from containai_rpc.service.resolve import find_for_workspace, free_name, require_managed
 from containai_rpc.service.summary import guide_status, isolation_of, to_summary
-from containai_rpc.service.verify import wait_running
-from containai_rpc.ssh.ports import pick_port, port_allocation
+from containai_rpc.service.verify import verify_start, wait_running
+from containai_rpc.ssh.access import remove_access
+from containai_rpc.ssh.ports import allocate, port_allocation, taken_port
 from containai_rpc.workspace.config import Settings, load_settings, resolve_data_volume
 from containai_rpc.workspace.paths import normalize_path, workspace_reset_volume_name
-from containai_rpc.workspace.state import kept_containers, update_workspace_state
+from containai_rpc.workspace.state import update_workspace_state
 
 
 @dataclass
@@ -150,8 +151,7 @@ def _create(
     with port_allocation():
         port = None
         if wants_ssh:
-            used = [c.ssh_port for c in engine.list_managed() if c.ssh_port]
-            port = pick_port(settings.ssh_port_range, used)
+            port = allocate(engine, settings.ssh_port_range)
             labels[PORT_LABEL] = str(port)
         spec = CreateSpec(
             name=plan.name,
@@ -193,6 +193,7 @@ def _remove_for_recreate(engine: Engine, info: ContainerInfo, hooks: Hooks) -> N
     if info.running:
         engine.stop(info.id)
     engine.remove(info.id, force=True)
+    remove_access(info.name, info.ssh_port)
 
 
 def run(engine: Engine, p: RunParams, hooks: Hooks, *, cwd: str | None = None) -> RunResult:
@@ -224,6 +225,14 @@ def run(engine: Engine, p: RunParams, hooks: Hooks, *, cwd: str | None = None) -
             return _result(engine, plan, action, existing, dry_run=True)
         hooks.checkpoint()
         started = time.monotonic()
+        warnings: list[str] = []
+        port = taken_port(engine, existing) if action == "start" and existing else None
+        if port is not None:
+            action = "recreate"
+            warnings.append(
+                f"SSH port {port} is in use by another process: container {plan.name} was "
+                "recreated with a new port (its data volume is kept)"
+            )
         if action == "recreate":
             assert existing is not None
             _remove_for_recreate(engine, existing, hooks)
@@ -243,8 +252,10 @@ def run(engine: Engine, p: RunParams, hooks: Hooks, *, cwd: str | None = None) -
             info = existing
         info = wait_running(engine, info.id, hooks)
         _record_state(plan, p)
+        ssh, checked = verify_start(engine, info, settings, action, hooks)
         hooks.progress(f"{plan.name} is running ({time.monotonic() - started:.1f} s)")
-        return _result(engine, plan, action, info, dry_run=False)
+        result = _result(engine, plan, action, info, dry_run=False)
+        return result.model_copy(update={"ssh": ssh, "warnings": warnings + checked or None})
 
 
 def _record_state(plan: Plan, p: RunParams) -> None:
@@ -264,7 +275,6 @@ def _record_state(plan: Plan, p: RunParams) -> None:
 def _result(
     engine: Engine, plan: Plan, action: str, info: ContainerInfo | None, *, dry_run: bool
 ) -> RunResult:
-    kept = kept_containers()
     return RunResult(
         action=action,  # type: ignore[arg-type]
         container_name=plan.name,
@@ -276,5 +286,5 @@ def _result(
         state=guide_status(info.state) if info is not None else "absent",
         isolation=isolation_of(info) if info is not None else None,  # type: ignore[arg-type]
         dry_run=dry_run,
-        container=to_summary(info, kept) if info is not None else None,
+        container=to_summary(info) if info is not None else None,
     )

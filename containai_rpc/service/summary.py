@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from containai_rpc.core.ages import parse_docker_time, to_rfc3339
 from containai_rpc.engine import ContainerInfo
+from containai_rpc.protocol.gc import KeepSource
 from containai_rpc.protocol.models import ContainerStatus, ContainerSummary
+from containai_rpc.workspace.state import kept_containers, released_containers
 
 _STATUS: dict[str, ContainerStatus] = {
     "running": "running",
@@ -30,10 +34,35 @@ def isolation_of(info: ContainerInfo) -> str:
     return "sysbox" if info.runtime == "sysbox-runc" else "runc-reduced"
 
 
-def to_summary(
-    info: ContainerInfo, kept: frozenset[str] | set[str] = frozenset()
-) -> ContainerSummary:
-    """The snapshot `list`, `status` and notifications share."""
+@dataclass(frozen=True)
+class KeepPolicy:
+    """Who is protected from gc: the ONE rule behind `keep` in snapshots, gc and `keep`.
+
+    Labels are immutable, so the user config records changes made after creation:
+    `[keep].containers` adds protection, `[keep].released` switches a creation-time
+    `containai.keep=true` label off.
+    """
+
+    kept: frozenset[str] = frozenset()
+    released: frozenset[str] = frozenset()
+
+    @classmethod
+    def load(cls) -> KeepPolicy:
+        return cls(frozenset(kept_containers()), frozenset(released_containers()))
+
+    def source(self, info: ContainerInfo) -> KeepSource:
+        label = info.keep_label and info.name not in self.released
+        config = info.name in self.kept
+        if label and config:
+            return "both"
+        return "label" if label else "config" if config else "none"
+
+    def protects(self, info: ContainerInfo) -> bool:
+        return self.source(info) != "none"
+
+
+def to_summary(info: ContainerInfo, keep: KeepPolicy | None = None) -> ContainerSummary:
+    """The snapshot `list`, `status` and notifications share (keep: read now if not given)."""
     running = info.state in ("running", "paused", "restarting")
     return ContainerSummary(
         id=info.id,
@@ -45,7 +74,7 @@ def to_summary(
         workspace=info.workspace,
         data_volume=info.mounted_volume() or info.data_volume,
         ssh_port=info.ssh_port,
-        keep=info.keep_label or info.name in kept,
+        keep=(keep or KeepPolicy.load()).protects(info),
         created_at=iso(info.created_at),
         started_at=iso(info.started_at),
         finished_at=None if running else iso(info.finished_at),

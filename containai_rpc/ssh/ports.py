@@ -6,22 +6,29 @@ import socket
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+from containai_rpc.engine import ContainerInfo, Engine
 from containai_rpc.errors import DomainError
-from containai_rpc.service.locks import locked
+from containai_rpc.ssh.locking import ssh_lock
 
 
 def port_is_free(port: int) -> bool:
-    """Nothing listens on it on the host (checked by binding, no `ss` needed)."""
-    for family, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET, "127.0.0.1")):
-        with socket.socket(family, socket.SOCK_STREAM) as s:
-            try:
-                s.bind((addr, port))
-            except OSError:
-                return False
+    """Nothing listens on it on the host (checked by binding, no `ss` needed).
+
+    Binding the wildcard address conflicts with a listener on any IPv4 address (and a
+    dual-stack IPv6 one). SO_REUSEADDR keeps connections in TIME_WAIT — e.g. from our
+    own login check on a container just removed — from counting as "in use".
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("0.0.0.0", port))
+        except OSError:
+            return False
     return True
 
 
 def pick_port(port_range: tuple[int, int], used: Iterable[int]) -> int:
+    """The lowest port in the range that no managed container holds and nothing listens on."""
     taken = set(used)
     start, end = port_range
     for port in range(start, end + 1):
@@ -35,8 +42,29 @@ def pick_port(port_range: tuple[int, int], used: Iterable[int]) -> int:
     )
 
 
+def allocate(engine: Engine, port_range: tuple[int, int]) -> int:
+    """Pick a port for a new container; call inside `port_allocation()` until it exists."""
+    used = [c.ssh_port for c in engine.list_managed() if c.ssh_port]
+    return pick_port(port_range, used)
+
+
+def taken_port(engine: Engine, info: ContainerInfo) -> int | None:
+    """The labelled port of a stopped container if someone else holds it now (spec §6.2).
+
+    "Someone else" is another running managed container publishing it, or any process
+    listening on the host; the stopped container itself binds nothing.
+    """
+    port = info.ssh_port
+    if port is None or info.running:
+        return None
+    others = (c for c in engine.list_managed() if c.id != info.id and c.running)
+    if not port_is_free(port) or any(c.published_ssh_port == port for c in others):
+        return port
+    return None
+
+
 @contextmanager
 def port_allocation() -> Iterator[None]:
     """Serialise 'choose a port, create the container' across processes."""
-    with locked(".ssh-port"):
+    with ssh_lock("port", timeout_s=30.0):
         yield

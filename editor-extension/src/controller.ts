@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { WorkDoneProgress, type LanguageClient, type WorkDoneProgressBegin, type WorkDoneProgressReport } from 'vscode-languageclient/node';
-import { Notifications, type ContainerChangedParams, type ContainerSummary, type EngineStatusParams, type GcCandidate, type GcResult, type RunParams, type RunResult, type StatusResult, type StopResult } from './protocol';
+import { METHOD_NOT_FOUND, Notifications, PROTOCOL_VERSION, type ContainerChangedParams, type ContainerSummary, type EngineStatusParams, type GcResult, type RunParams, type RunResult, type StatusResult, type StopResult } from './protocol';
 import { ContainaiApi } from './rpc';
 import { ContainerStore } from './model/store';
 import { actionsFor, actionSpec, type ActionId } from './model/format';
@@ -108,6 +108,11 @@ export class Controller implements vscode.Disposable {
     const caps = this.client ? serverCapabilities(this.client) : undefined;
     if (caps) {
       this.output.appendLine(`[containai] server ${caps.serverVersion}, protocol ${caps.protocolVersion}, features: ${caps.features.join(', ')}`);
+      if (caps.protocolVersion.split('.')[0] !== PROTOCOL_VERSION.split('.')[0]) {
+        void vscode.window.showWarningMessage(`ContainAI: the server speaks protocol ${caps.protocolVersion}, this extension ${PROTOCOL_VERSION}. Update the one that is older.`);
+      }
+    } else {
+      this.output.appendLine('[containai] the server did not announce capabilities.experimental.containai');
     }
     await this.relist();
     await this.learnWorkspaceContainer();
@@ -226,6 +231,19 @@ export class Controller implements vscode.Disposable {
     return this.api;
   }
 
+  /**
+   * Runs one of our own operations; if the server sent no containerChanged while it ran,
+   * re-lists once when it is done (a reconcile after a user action, not a poll).
+   */
+  private async reconciling<T>(fn: () => PromiseLike<T>): Promise<T> {
+    const before = this.store.revision;
+    try {
+      return await fn();
+    } finally {
+      if (this.store.revision === before) void this.relist();
+    }
+  }
+
   /** A progress notification fed by the server's `$/progress` for a token we pass. */
   private withProgress<T>(title: string, fn: (token: string, ct: vscode.CancellationToken) => Promise<T>): Thenable<T> {
     const token = `containai-${process.pid}-${++this.progressSeq}`;
@@ -261,7 +279,8 @@ export class Controller implements vscode.Disposable {
     const e = describeError(err, what);
     this.output.appendLine(`[containai] ${e.message}${e.reason ? ` (${e.reason})` : ''}`);
     if (e.quiet) return;
-    await this.showError(`ContainAI: ${e.message}`, e.actions);
+    // not awaited: the notification stays until dismissed, the operation is over now
+    void this.showError(`ContainAI: ${e.message}`, e.actions);
   }
 
   /** From a tree row, or (palette / status bar) the current workspace. */
@@ -323,7 +342,7 @@ export class Controller implements vscode.Disposable {
     if (mine) this.store.setPending({ label: pendingLabel, container: existing?.name });
     try {
       const api = this.requireApi();
-      const result = await this.withProgress(`ContainAI: ${verb} ${name}`, (workDoneToken, ct) => api.run({ ...params, workDoneToken }, ct));
+      const result = await this.reconciling(() => this.withProgress(`ContainAI: ${verb} ${name}`, (workDoneToken, ct) => api.run({ ...params, workDoneToken }, ct)));
       if (result.container) this.store.upsert(result.container);
       if (mine) this.store.setWorkspaceContainerName(result.containerName);
       for (const w of result.warnings ?? []) this.output.appendLine(`[containai] warning: ${w}`);
@@ -336,13 +355,13 @@ export class Controller implements vscode.Disposable {
       return result;
     } catch (err) {
       if (reasonOf(err) === 'isolationUnavailable' && !extra.allowReducedIsolation) {
+        if (mine) this.store.setPending(undefined);
         const b = await vscode.window.showErrorMessage(
           `ContainAI: ${(err as Error).message}`,
           { detail: 'Sysbox is not available on this engine.' },
           'Run with Reduced Isolation',
           'Run Doctor',
         );
-        if (mine) this.store.setPending(undefined);
         if (b === 'Run with Reduced Isolation') return this.run(arg, mode, { ...extra, allowReducedIsolation: true });
         if (b === 'Run Doctor') await this.doctor();
         return undefined;
@@ -371,8 +390,11 @@ export class Controller implements vscode.Disposable {
     if (mine) this.store.setPending({ label: remove ? 'removing…' : 'stopping…', container: existing?.name });
     try {
       const api = this.requireApi();
-      const result = await this.withProgress(`ContainAI: ${remove ? 'Removing' : 'Stopping'} ${name}`, (workDoneToken, ct) =>
-        api.stop({ ...this.targetParams(t), ...(remove ? { remove: true } : {}), workDoneToken }, ct),
+      const result = await this.reconciling(() =>
+        this.withProgress(`ContainAI: ${remove ? 'Removing' : 'Stopping'} ${name}`, (_token, ct) =>
+          // StopParams has no workDoneToken (yet): the notification shows the title and a spinner
+          api.stop({ ...this.targetParams(t), ...(remove ? { remove: true } : {}) }, ct),
+        ),
       );
       for (const r of result.results) {
         if (r.action === 'notFound') void vscode.window.showInformationMessage(`ContainAI: ${r.containerName || name} — no such container.`);
@@ -421,9 +443,14 @@ export class Controller implements vscode.Disposable {
     const t = this.resolveTarget(arg);
     if (!t) return;
     try {
-      const res = await this.requireApi().keep({ ...this.targetParams(t), keep });
-      if (res.container) this.store.upsert(res.container);
-      void vscode.window.showInformationMessage(`ContainAI: ${this.targetName(t)} is ${keep ? 'kept (garbage collection skips it)' : 'no longer kept'}.`);
+      const api = this.requireApi();
+      const res = await this.reconciling(() => api.keep({ ...this.targetParams(t), keep }));
+      const how = res.keep
+        ? `kept (garbage collection skips it${res.source === 'label' ? '; set at creation' : ''})`
+        : res.source === 'label'
+          ? 'still kept: its creation-time label cannot be removed'
+          : 'no longer kept';
+      void vscode.window.showInformationMessage(`ContainAI: ${res.containerName} is ${how}.`);
     } catch (err) {
       await this.reportError(err, keep ? 'Keep' : 'Unkeep');
     }
@@ -483,30 +510,44 @@ export class Controller implements vscode.Disposable {
   }
 
   async gc(): Promise<void> {
+    const age = await vscode.window.showInputBox({
+      title: 'ContainAI: Garbage Collect',
+      prompt: 'Remove stopped containers older than (N followed by d, h, m or w). Running and kept containers, and all volumes, are never removed. A dry run comes first.',
+      value: '30d',
+      validateInput: (v) => (/^\s*\d+(\.\d+)?\s*[dhmw]\s*$/.test(v) ? undefined : 'e.g. 30d, 12h, 2w'),
+    });
+    if (age === undefined) return;
     let plan: GcResult;
     try {
       const api = this.requireApi();
-      plan = await this.withProgress('ContainAI: Looking for garbage (dry run)', (workDoneToken, ct) => api.gc({ dryRun: true, workDoneToken }, ct));
+      plan = await this.withProgress('ContainAI: Looking for stale containers (dry run)', (workDoneToken, ct) => api.gc({ dryRun: true, age: age.trim(), workDoneToken }, ct));
     } catch (err) {
       await this.reportError(err, 'Garbage collection (dry run)');
       return;
     }
+    for (const e of plan.errors ?? []) this.output.appendLine(`[containai] gc: context ${e.context}: ${e.message}`);
     const items = gcItems(plan);
     if (items.length === 0) {
-      void vscode.window.showInformationMessage('ContainAI: nothing to collect (kept and running containers are never collected).');
+      const skipped = plan.skipped.length ? ` (${plan.skipped.length} skipped: kept, running or too recent)` : '';
+      void vscode.window.showInformationMessage(`ContainAI: nothing older than ${plan.age} to collect${skipped}.`);
       return;
     }
     const answer = await vscode.window.showWarningMessage(
-      `Remove ${items.length} item${items.length === 1 ? '' : 's'}?`,
-      { modal: true, detail: `${items.slice(0, 20).join('\n')}${items.length > 20 ? `\n… and ${items.length - 20} more` : ''}\n\nVolumes are never removed.` },
+      `Remove ${items.length} stale container${items.length === 1 ? '' : 's'}?`,
+      { modal: true, detail: `${items.slice(0, 20).join('\n')}${items.length > 20 ? `\n… and ${items.length - 20} more` : ''}\n\nTheir data volumes are kept: no command ever deletes a volume.` },
       'Remove',
     );
     if (answer !== 'Remove') return;
     try {
       const api = this.requireApi();
-      const done = await this.withProgress('ContainAI: Garbage collecting', (workDoneToken, ct) => api.gc({ force: true, workDoneToken }, ct));
-      const removed = Array.isArray(done.removed) ? done.removed.length : items.length;
-      void vscode.window.showInformationMessage(`ContainAI: removed ${removed} item${removed === 1 ? '' : 's'}.`);
+      const done = await this.reconciling(() => this.withProgress('ContainAI: Garbage collecting', (workDoneToken, ct) => api.gc({ force: true, age: age.trim(), workDoneToken }, ct)));
+      if (done.declined) return;
+      for (const f of done.failed) this.output.appendLine(`[containai] gc: could not remove ${f.kind} ${f.name} (${f.context}): ${f.message}`);
+      const n = done.removed.length;
+      const failed = done.failed.length ? `; ${done.failed.length} could not be removed (see the server log)` : '';
+      const msg = `ContainAI: removed ${n} container${n === 1 ? '' : 's'}${failed}.`;
+      if (done.failed.length) void this.showError(msg, ['showServerLog']);
+      else void vscode.window.showInformationMessage(msg);
     } catch (err) {
       await this.reportError(err, 'Garbage collection');
     }
@@ -527,6 +568,10 @@ export class Controller implements vscode.Disposable {
       // the engine being down is exactly when one runs doctor: show the log, not a loop
       this.output.appendLine(`[containai] doctor failed: ${(err as Error)?.message ?? String(err)}`);
       this.output.show(true);
+      if ((err as { code?: number })?.code === METHOD_NOT_FOUND) {
+        void vscode.window.showWarningMessage('ContainAI: this containai-rpc server has no Doctor yet; the server log has its engine messages.', 'Show Server Log').then((b) => b && this.output.show(true));
+        return;
+      }
       const e = describeError(err, 'Doctor');
       if (!e.quiet) void vscode.window.showErrorMessage(`ContainAI: ${e.message}`);
     }
@@ -600,8 +645,7 @@ function syntheticSummary(r: RunResult): ContainerSummary {
 }
 
 function gcItems(r: GcResult): string[] {
-  const pick = (x: GcCandidate | string): string =>
-    typeof x === 'string' ? x : [x.kind, x.containerName ?? x.name ?? x.id, x.reason ? `(${x.reason})` : ''].filter(Boolean).join(' ');
-  const list = (r.candidates ?? (r as { containers?: Array<GcCandidate | string> }).containers ?? []) as Array<GcCandidate | string>;
-  return list.map(pick);
+  const rows = r.candidates.map((c) => `container ${c.name} — ${c.state} ${c.age}${c.workspace ? ` — ${c.workspace}` : ''}`);
+  for (const i of r.images?.candidates ?? []) rows.push(`image ${i.reference}`);
+  return rows;
 }

@@ -1,33 +1,17 @@
 /**
  * Typed calls of the containai/* requests over anything that can send a JSON-RPC request:
  * vscode-languageclient's LanguageClient in the extension, a vscode-jsonrpc
- * MessageConnection in the tests. No `vscode` import.
+ * MessageConnection in the tests. Method names and payload types come from ./protocol.
+ * No `vscode` import.
  */
-import {
-  Methods,
-  type ConfigGetParams,
-  type ConfigGetResult,
-  type DoctorResult,
-  type GcParams,
-  type GcResult,
-  type KeepParams,
-  type KeepResult,
-  type ListParams,
-  type ListResult,
-  type RunParams,
-  type RunResult,
-  type StatusParams,
-  type StatusResult,
-  type StopParams,
-  type StopResult,
-} from './protocol';
+import { Methods, PendingMethods, type DoctorResult, type ParamsOf, type RequestMethod, type ResultOf } from './protocol';
 
 /** Structural: matches both LanguageClient.sendRequest and MessageConnection.sendRequest. */
 export interface RpcSender {
   sendRequest<R>(method: string, params: unknown, token?: unknown): Promise<R>;
 }
 
-/** Drops undefined fields: the protocol wants optional fields omitted, never null. */
+/** Drops undefined/null fields: the protocol wants optional fields omitted, never null. */
 export function compact<T extends object>(params: T): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) out[k] = v;
@@ -37,34 +21,34 @@ export function compact<T extends object>(params: T): T {
 export class ContainaiApi {
   constructor(private readonly sender: RpcSender) {}
 
-  private call<R>(method: string, params: object, token?: unknown): Promise<R> {
-    return token === undefined
-      ? this.sender.sendRequest<R>(method, compact(params))
-      : this.sender.sendRequest<R>(method, compact(params), token);
+  /** Any request of the generated catalogue, typed by its method name. */
+  request<M extends RequestMethod>(method: M, params: ParamsOf<M>, token?: unknown): Promise<ResultOf<M>> {
+    const p = compact(params as object);
+    return token === undefined ? this.sender.sendRequest<ResultOf<M>>(method, p) : this.sender.sendRequest<ResultOf<M>>(method, p, token);
   }
 
-  run(params: RunParams, token?: unknown): Promise<RunResult> {
-    return this.call(Methods.run, params, token);
+  run(params: ParamsOf<typeof Methods.run>, token?: unknown): Promise<ResultOf<typeof Methods.run>> {
+    return this.request(Methods.run, params, token);
   }
-  stop(params: StopParams, token?: unknown): Promise<StopResult> {
-    return this.call(Methods.stop, params, token);
+  stop(params: ParamsOf<typeof Methods.stop>, token?: unknown): Promise<ResultOf<typeof Methods.stop>> {
+    return this.request(Methods.stop, params, token);
   }
-  status(params: StatusParams, token?: unknown): Promise<StatusResult> {
-    return this.call(Methods.status, params, token);
+  status(params: ParamsOf<typeof Methods.status>, token?: unknown): Promise<ResultOf<typeof Methods.status>> {
+    return this.request(Methods.status, params, token);
   }
-  list(params: ListParams = {}, token?: unknown): Promise<ListResult> {
-    return this.call(Methods.list, params, token);
+  list(params: ParamsOf<typeof Methods.list> = {}, token?: unknown): Promise<ResultOf<typeof Methods.list>> {
+    return this.request(Methods.list, params, token);
   }
-  gc(params: GcParams, token?: unknown): Promise<GcResult> {
-    return this.call(Methods.gc, params, token);
+  gc(params: ParamsOf<typeof Methods.gc>, token?: unknown): Promise<ResultOf<typeof Methods.gc>> {
+    return this.request(Methods.gc, params, token);
   }
-  keep(params: KeepParams, token?: unknown): Promise<KeepResult> {
-    return this.call(Methods.keep, params, token);
+  keep(params: ParamsOf<typeof Methods.keep>, token?: unknown): Promise<ResultOf<typeof Methods.keep>> {
+    return this.request(Methods.keep, params, token);
+  }
+  configGet(params: ParamsOf<typeof Methods.configGet>, token?: unknown): Promise<ResultOf<typeof Methods.configGet>> {
+    return this.request(Methods.configGet, params, token);
   }
   doctor(token?: unknown): Promise<DoctorResult> {
-    return this.call(Methods.doctor, {}, token);
-  }
-  configGet(params: ConfigGetParams, token?: unknown): Promise<ConfigGetResult> {
-    return this.call(Methods.configGet, params, token);
+    return token === undefined ? this.sender.sendRequest<DoctorResult>(PendingMethods.doctor, {}) : this.sender.sendRequest<DoctorResult>(PendingMethods.doctor, {}, token);
   }
 }

@@ -16,7 +16,7 @@ import {
   type Message,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { PROTOCOL_VERSION, type ContainaiInitializationOptions, type ContainaiServerCapabilities } from './protocol';
+import { PROTOCOL_VERSION, type ContainaiInitializationOptions, type ServerCapabilities } from './protocol';
 import { serverLaunch, type ServerSettings } from './model/serverCommand';
 
 export const CLIENT_ID = 'containai';
@@ -77,8 +77,8 @@ export function createClient(outputChannel: vscode.OutputChannel, onGiveUp: (msg
   return new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
 }
 
-export function serverCapabilities(client: LanguageClient): ContainaiServerCapabilities | undefined {
-  const experimental = client.initializeResult?.capabilities.experimental as { containai?: ContainaiServerCapabilities } | undefined;
+export function serverCapabilities(client: LanguageClient): ServerCapabilities | undefined {
+  const experimental = client.initializeResult?.capabilities.experimental as { containai?: ServerCapabilities } | undefined;
   return experimental?.containai;
 }
 

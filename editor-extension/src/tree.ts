@@ -71,13 +71,13 @@ export class ContainerTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     const now = this.now();
     const item = new vscode.TreeItem(c.name, vscode.TreeItemCollapsibleState.None);
     item.id = `container:${c.context}:${c.name}`;
-    item.description = rowDescription(c, now, this.home) + (node.current ? ' · this workspace' : '');
+    item.description = rowDescription(c, now, this.home, node.current);
     const icon = stateIcon(c.status);
     item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
     const md = new vscode.MarkdownString(tooltipMarkdown(c, now));
     item.tooltip = md;
     item.contextValue = contextValue(c, node.current);
-    item.accessibilityInformation = { label: `${c.name}, ${c.status}, ${rowDescription(c, now, this.home)}` };
+    item.accessibilityInformation = { label: `${c.name}, ${c.status}, ${rowDescription(c, now, this.home, node.current)}` };
     return item;
   }
 }

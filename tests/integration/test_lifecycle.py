@@ -22,14 +22,14 @@ def _json(proc: subprocess.CompletedProcess[str]) -> Any:
     return json.loads(proc.stdout)
 
 
-def _exec(sandbox, container: str, *argv: str) -> str:  # noqa: ANN001
+def _exec(sandbox, container: str, *argv: str) -> str:
     c = sandbox.client.containers.get(container)
     code, out = c.exec_run(list(argv))
     assert code == 0, out
     return out.decode()
 
 
-def _read_marker(sandbox, volume: str) -> str:  # noqa: ANN001
+def _read_marker(sandbox, volume: str) -> str:
     """Read the marker file straight from the volume with a throwaway container."""
     out = sandbox.client.containers.run(
         "containai-test-tiny:latest",
@@ -40,7 +40,7 @@ def _read_marker(sandbox, volume: str) -> str:  # noqa: ANN001
     return out.decode().strip()
 
 
-def _volume_exists(sandbox, name: str) -> bool:  # noqa: ANN001
+def _volume_exists(sandbox, name: str) -> bool:
     return any(v.name == name for v in sandbox.client.volumes.list())
 
 
@@ -136,10 +136,10 @@ def test_stop_all_touches_only_managed_and_remove_keeps_volumes(sandbox, dedicat
     client.close()
 
 
-def _open_fake_ssh_session(sandbox, name: str) -> None:  # noqa: ANN001
+def _open_fake_ssh_session(sandbox, name: str) -> None:
     """An established TCP connection to port 22 inside the container (what sshd has)."""
     c = sandbox.client.containers.get(name)
-    c.exec_run(["sh", "-c", "nc -l -p 22 > /dev/null"], detach=True)
+    c.exec_run(["sh", "-c", "while :; do sleep 1; done | nc -l -p 22 > /dev/null"], detach=True)
     c.exec_run(["sh", "-c", "while :; do sleep 1; done | nc 127.0.0.1 22"], detach=True)
     from containai_rpc.engine import EngineSet
     from containai_rpc.service.sessions import detect_sessions
@@ -243,7 +243,7 @@ def test_concurrent_runs_make_one_container(sandbox):
     for n in range(10):
         ws = sandbox.workspace(f"race{n}")
         with ThreadPoolExecutor(2) as pool:
-            results = list(pool.map(lambda _: sandbox.cai("run", "--json", cwd=ws), range(2)))
+            results = list(pool.map(lambda d: sandbox.cai("run", "--json", cwd=d), [ws, ws]))
         outcomes = sorted(_json(r)["action"] for r in results)
         assert outcomes == ["attach", "create"]
         ids = {_json(r)["container"]["id"] for r in results}
@@ -294,3 +294,46 @@ def test_bad_input_gets_specific_reasons_and_harms_nothing(sandbox):
         assert not _volume_exists(sandbox, "other-vol")
     finally:
         stranger.remove(force=True)
+
+
+def _cai_on_terminal(sandbox, cwd, answer: str, *args: str) -> tuple[int, str]:
+    """Run `cai` with a real pseudo-terminal as stdin/stderr and answer its prompt."""
+    import os
+    import pty
+    import select
+    import sys
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "containai_rpc.cli", *args],
+        cwd=cwd,
+        env=sandbox.env,
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 60
+    while b"[y/N]:" not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 1)
+        if ready:
+            seen += os.read(master, 4096)
+    os.write(master, answer.encode() + b"\n")
+    out, _ = proc.communicate(timeout=60)
+    os.close(master)
+    return proc.returncode, seen.decode(errors="replace") + out.decode()
+
+
+def test_cli_prompt_on_a_terminal(sandbox):
+    ws = sandbox.workspace("tty")
+    name = _json(sandbox.cai("run", "--json", cwd=ws))["containerName"]
+    _open_fake_ssh_session(sandbox, name)
+    code, text = _cai_on_terminal(sandbox, ws, "n", "stop")
+    assert f"[WARN] Container '{name}' may have active sessions" in text
+    assert "Stop anyway? [y/N]:" in text
+    assert code == 1
+    assert sandbox.client.containers.get(name).status == "running"
+    code, text = _cai_on_terminal(sandbox, ws, "y", "stop")
+    assert code == 0, text
+    assert sandbox.client.containers.get(name).status == "exited"

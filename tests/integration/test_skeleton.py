@@ -9,7 +9,7 @@ import pytest
 pytestmark = pytest.mark.engine
 
 
-def _json(proc):  # noqa: ANN001, ANN202 - CompletedProcess helper
+def _json(proc):
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from containai_rpc.cli.commands import config, inspect, lifecycle
+from containai_rpc.cli.commands import config, gc, inspect, lifecycle, ssh
 from containai_rpc.cli.commands.base import Command
 
 COMMANDS: tuple[Command, ...] = (
     *lifecycle.COMMANDS,
     *inspect.COMMANDS,
     *config.COMMANDS,
+    *gc.COMMANDS,
+    *ssh.COMMANDS,
 )

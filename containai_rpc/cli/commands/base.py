@@ -14,6 +14,8 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Command:
+    """One subcommand; `failed(result)` makes a successful reply still exit 1."""
+
     name: str
     help: str
     arguments: Callable[[argparse.ArgumentParser], None]
@@ -21,6 +23,9 @@ class Command:
     render: Callable[[dict[str, Any]], str]
     long_running: bool = False
     interactive: bool = False
+    failed: Callable[[dict[str, Any]], bool] = lambda _result: False
+    after: Callable[[dict[str, Any]], None] | None = None
+    """Runs with the result once it is printed; may replace the process (`cai shell`)."""
 
 
 def params(args: argparse.Namespace, *names: str) -> dict[str, Any]:

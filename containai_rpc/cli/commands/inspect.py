@@ -28,7 +28,7 @@ def render_status(r: dict[str, Any]) -> str:
         if res.get("memoryText"):
             lines.append(f"    Memory: {res['memoryText']}")
         if res.get("cpuPercent") is not None:
-            lines.append(f"    CPU: {res['cpuPercent']:.1f}%")
+            lines.append(f"    CPU: {res['cpuPercent']:.2f}%")  # docker stats' precision
     return "\n".join(lines)
 
 

@@ -116,5 +116,6 @@ COMMANDS = (
         render_stop,
         long_running=True,
         interactive=True,
+        failed=lambda r: any(x["action"] in ("declined", "failed") for x in r["results"]),
     ),
 )

@@ -2,7 +2,7 @@
  * Turning JSON-RPC errors into what the user sees: the server's message, plus an action
  * where one helps. No `vscode` import.
  */
-import { INVALID_PARAMS, REQUEST_FAILED, type ErrorData } from '../protocol';
+import { INVALID_PARAMS, REQUEST_CANCELLED, REQUEST_FAILED, type ErrorData } from '../protocol';
 import type { ActionId } from './format';
 
 export interface RpcErrorLike {
@@ -19,9 +19,6 @@ export interface UserError {
   /** true for "the user said no": show nothing loud. */
   quiet: boolean;
 }
-
-/** -32800 RequestCancelled: the user cancelled (progress notification's Cancel). */
-const REQUEST_CANCELLED = -32800;
 
 export function reasonOf(err: unknown): string | undefined {
   const data = (err as RpcErrorLike | undefined)?.data as Partial<ErrorData> | undefined;

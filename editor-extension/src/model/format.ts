@@ -8,9 +8,9 @@ export type Status = ContainerStatus | 'removed';
 
 // ---- durations and ages --------------------------------------------------------------
 
-/** "less than a minute", "5 min", "3 h", "2 d". Stable within a minute, so the tree does not churn. */
+/** "< 1 min", "5 min", "3 h", "2 d". Stable within a minute, so the tree does not churn. */
 export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 60_000) return 'less than a minute';
+  if (!Number.isFinite(ms) || ms < 60_000) return '< 1 min';
   const min = Math.floor(ms / 60_000);
   if (min < 60) return `${min} min`;
   const h = Math.floor(min / 60);
@@ -97,10 +97,11 @@ export function contextValue(c: ContainerSummary, isCurrent: boolean): string {
   return parts.join('.');
 }
 
-/** The row's description: "Up 3 h · ~/src/myapp" */
-export function rowDescription(c: ContainerSummary, now: number, home?: string): string {
+/** The row's description: "Up 3 h · ~/src/myapp", or "Up 3 h · this workspace" for the current one. */
+export function rowDescription(c: ContainerSummary, now: number, home?: string, isCurrent = false): string {
   const bits = [ageText(c, now)];
-  if (c.workspace) bits.push(shortPath(c.workspace, home));
+  if (isCurrent) bits.push('this workspace');
+  else if (c.workspace) bits.push(shortPath(c.workspace, home));
   if (c.keep) bits.push('kept');
   return bits.join(' · ');
 }

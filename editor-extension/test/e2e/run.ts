@@ -189,15 +189,20 @@ async function main(): Promise<void> {
     XDG_CACHE_HOME: path.join(home, '.cache'),
     XDG_STATE_HOME: path.join(home, '.local/state'),
   };
+  // the extension host of code-server is "remote": machine-scoped settings are read from
+  // Machine/settings.json, the rest from User/settings.json
   const settingsFile = path.join(userData, 'User', 'settings.json');
+  const machineSettingsFile = path.join(userData, 'Machine', 'settings.json');
+  fs.mkdirSync(path.dirname(machineSettingsFile), { recursive: true });
   const serverEnv: Record<string, string> = { CONTAINAI_ALLOW_REDUCED_ISOLATION: '1', CONTAINAI_IMAGE: IMAGE };
   const writeSettings = (extraEnv: Record<string, string> = {}): void => {
+    const containai = { 'containai.serverCommand': SERVER, 'containai.serverEnv': { ...serverEnv, ...extraEnv } };
+    fs.writeFileSync(machineSettingsFile, JSON.stringify(containai, null, 2));
     fs.writeFileSync(
       settingsFile,
       JSON.stringify(
         {
-          'containai.serverCommand': SERVER,
-          'containai.serverEnv': { ...serverEnv, ...extraEnv },
+          ...containai,
           'security.workspace.trust.enabled': false,
           'workbench.startupEditor': 'none',
           'workbench.tips.enabled': false,
@@ -208,6 +213,8 @@ async function main(): Promise<void> {
           'update.mode': 'none',
           'chat.disableAIFeatures': true,
           'workbench.colorTheme': 'Default Dark Modern',
+          'workbench.secondarySideBar.defaultVisibility': 'hidden',
+          'window.restoreWindows': 'none',
         },
         null,
         2,

@@ -40,8 +40,8 @@ function readyStore(containers: ContainerSummary[] = [], revision = 1): Containe
 
 describe('formatDuration / ageText', () => {
   it('renders coarse, stable durations', () => {
-    assert.equal(formatDuration(5_000), 'less than a minute');
-    assert.equal(formatDuration(59_999), 'less than a minute');
+    assert.equal(formatDuration(5_000), '< 1 min');
+    assert.equal(formatDuration(59_999), '< 1 min');
     assert.equal(formatDuration(60_000), '1 min');
     assert.equal(formatDuration(59 * 60_000), '59 min');
     assert.equal(formatDuration(3 * 3600_000 + 10 * 60_000), '3 h');
@@ -64,7 +64,7 @@ describe('formatDuration / ageText', () => {
   });
 
   it('never renders a negative age (clock skew)', () => {
-    assert.equal(ageText(summary({ startedAt: '2026-11-27T12:05:00Z' }), NOW), 'Up less than a minute');
+    assert.equal(ageText(summary({ startedAt: '2026-11-27T12:05:00Z' }), NOW), 'Up < 1 min');
   });
 });
 
@@ -96,6 +96,7 @@ describe('rows', () => {
   it('describes a row with age, short workspace and keep', () => {
     assert.equal(rowDescription(summary({ keep: true }), NOW, '/home/me'), 'Up 3 h · ~/src/myapp · kept');
     assert.equal(rowDescription(summary({ workspace: undefined }), NOW, '/home/me'), 'Up 3 h');
+    assert.equal(rowDescription(summary(), NOW, '/home/me', true), 'Up 3 h · this workspace');
   });
 
   it('icons by state', () => {

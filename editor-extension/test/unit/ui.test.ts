@@ -58,7 +58,7 @@ describe('tree', () => {
     );
     const item = tree.getTreeItem(nodes[0] as TreeNode) as unknown as vscodeStub.TreeItem;
     assert.equal(item.label, 'myapp-main');
-    assert.equal(item.description, 'Stopped 2 d · ~/src/myapp · this workspace');
+    assert.equal(item.description, 'Stopped 2 d · this workspace');
     assert.equal(item.contextValue, 'containaiContainer.stopped.unkept.ssh.current');
     assert.equal(item.iconPath?.id, 'vm-outline');
     assert.match((item.tooltip as vscodeStub.MarkdownString).value, /Image: containai:latest/);
