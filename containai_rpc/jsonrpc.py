@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 from pygls.protocol import (
     JsonRPCNotification,
     JsonRPCRequestMessage,
@@ -18,7 +19,8 @@ from pygls.protocol import (
 
 
 def _as_is(obj: dict[str, Any], cls: type) -> Any:
-    return cls(**obj)
+    """Params stay plain JSON; unknown top-level keys are ignored, as receivers must."""
+    return cls(**{k: v for k, v in obj.items() if k in attrs.fields_dict(cls)})
 
 
 def converter_factory() -> Any:

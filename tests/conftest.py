@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -227,31 +227,46 @@ class Daemon:
     def client(self) -> docker.DockerClient:
         return docker.DockerClient(base_url=self.host, version="auto", timeout=60)
 
-
-@pytest.fixture
-def dedicated_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
-    """A private dockerd with the tiny image loaded; point a server at it with DOCKER_HOST.
-
-    Its root lives under /tmp with a short path (unix socket paths are limited to 108
-    bytes). Stopped and deleted afterwards; the main daemon is never touched.
-    """
-    token = uuid.uuid4().hex[:8]
-    root = Path(f"/tmp/cai-d-{token}")
-    daemon = Daemon(root=root, host=f"unix://{root}/d.sock", netns=f"cai-{token}")
-    daemon.start()
-    try:
-        daemon.load_image()
-        yield daemon
-    finally:
-        if daemon.proc is not None:
+    def destroy(self) -> None:
+        """Remove its containers, stop it, delete its namespace and files."""
+        if self.proc is not None:
             try:
-                client = daemon.client()
+                client = self.client()
                 for c in client.containers.list(all=True):
                     c.remove(force=True)
                 client.close()
             except docker.errors.DockerException:
                 pass
-        daemon.stop()
-        subprocess.run(["umount", "-R", str(root / "exec")], capture_output=True)
-        subprocess.run(["ip", "netns", "delete", daemon.netns], capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+        self.stop()
+        subprocess.run(["umount", "-R", str(self.root / "exec")], capture_output=True)
+        subprocess.run(["ip", "netns", "delete", self.netns], capture_output=True)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def dedicated_engine_factory() -> Iterator[Callable[[], Daemon]]:
+    """Start as many private dockerds as a test needs (each with the tiny image loaded).
+
+    Their roots live under /tmp with short paths (unix socket paths are limited to 108
+    bytes). All are stopped and deleted afterwards; the main daemon is never touched.
+    """
+    daemons: list[Daemon] = []
+
+    def start() -> Daemon:
+        token = uuid.uuid4().hex[:8]
+        root = Path(f"/tmp/cai-d-{token}")
+        daemon = Daemon(root=root, host=f"unix://{root}/d.sock", netns=f"cai-{token}")
+        daemons.append(daemon)
+        daemon.start()
+        daemon.load_image()
+        return daemon
+
+    yield start
+    for daemon in daemons:
+        daemon.destroy()
+
+
+@pytest.fixture
+def dedicated_engine(dedicated_engine_factory: Callable[[], Daemon]) -> Daemon:
+    """One private dockerd; point a server at it with `DOCKER_HOST=<daemon.host>`."""
+    return dedicated_engine_factory()

@@ -18,6 +18,7 @@ from pygls.lsp.client import LanguageClient
 from containai_rpc import __version__
 from containai_rpc.jsonrpc import converter_factory
 from containai_rpc.protocol.models import PROTOCOL_VERSION
+from containai_rpc.protocol.registry import NOTIFICATIONS
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,12 @@ class Session:
         @self.client.feature(types.WINDOW_LOG_MESSAGE)
         def log_message(_ls: LanguageClient, params: types.LogMessageParams) -> None:
             log.debug("server: %s", params.message)
+
+        def live_push(_ls: LanguageClient, params: Any) -> None:
+            """One command needs no live state; pygls would warn about unknown methods."""
+
+        for note in NOTIFICATIONS:
+            self.client.feature(note.name)(live_push)
 
     async def __aenter__(self) -> Session:
         env = dict(os.environ)

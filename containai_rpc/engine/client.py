@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import logging
 import socket
 import threading
@@ -41,14 +42,42 @@ _CONNECTION_ERRORS = (
 
 
 def unavailable(context: str, endpoint: str, exc: BaseException) -> DomainError:
-    """The one error for 'this engine does not answer'."""
+    """The one error for 'this engine does not answer', with the cause in a few words."""
+    cause = _cause(exc)
+    hint = (
+        "Make the Docker socket accessible to you (e.g. join the docker group)."
+        if cause == "permission denied"
+        else "Start the Docker daemon (or check the context) and run 'cai doctor'."
+    )
     return DomainError(
         "engineUnavailable",
-        f"Docker engine of context '{context}' is not reachable at {endpoint}: "
-        f"{type(exc).__name__}",
-        hint="Start the Docker daemon (or check the context) and run 'cai doctor'.",
+        f"Docker engine of context '{context}' is not reachable at {endpoint}: {cause}",
+        hint=hint,
         context=context,
     )
+
+
+_CAUSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    (FileNotFoundError, "socket not found"),
+    (ConnectionRefusedError, "connection refused"),
+    (PermissionError, "permission denied"),
+    ((TimeoutError, requests.exceptions.Timeout), "timed out"),
+    (http.client.RemoteDisconnected, "connection closed by the other end"),
+)
+
+
+def _cause(exc: BaseException) -> str:
+    """The first known cause in the exception chain (the original's error codes, §4.1);
+    else the SDK's own message (e.g. a missing ssh transport), else the type's name."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        for kinds, words in _CAUSES:
+            if isinstance(seen, kinds):
+                return words
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, docker.errors.DockerException) and "Error while fetching" not in str(exc):
+        return str(exc)
+    return type(exc).__name__
 
 
 @contextlib.contextmanager
@@ -154,9 +183,14 @@ class Engine:
                 )
             return self._info
 
-    def ping(self) -> None:
+    def ping(self, *, timeout_s: float | None = None) -> None:
+        """One `/_ping` round trip, cut after `timeout_s` (default: the API timeout)."""
         with self._guard():
-            self._api.ping()
+            response = self._api.get(
+                f"{self._api.base_url}/_ping", timeout=timeout_s or self._api.timeout
+            )
+            if not response.ok:
+                raise docker.errors.APIError(f"/_ping answered HTTP {response.status_code}")
 
     # ------------------------------------------------------------------ containers
 
@@ -358,7 +392,8 @@ class Engine:
         except (TimeoutError, OSError):
             return ExecResult(exit_code=None, output=_demux(b"".join(chunks)))
         finally:
-            sock.close()
+            with contextlib.suppress(OSError):  # over ssh: the ssh process may be gone
+                sock.close()
         with self._guard():
             code = self._api.exec_inspect(exec_id).get("ExitCode")
         return ExecResult(exit_code=code, output=_demux(b"".join(chunks)))
@@ -445,9 +480,20 @@ class EventStream:
                     yield event
 
     def close(self) -> None:
-        """Unblock the reader (the SDK shuts the socket down)."""
-        with contextlib.suppress(OSError, AttributeError):
+        """Unblock the reader: the SDK shuts the socket down, except over ssh, where the
+        stream is the stdout of an `ssh … dial-stdio` process, which is ended instead."""
+        try:
             self._raw.close()
+        except (OSError, AttributeError):
+            pass
+        except (UnboundLocalError, docker.errors.DockerException):  # the SDK's ssh gap
+            stream_file = getattr(getattr(self._raw, "_response", None), "raw", None)
+            channel = getattr(
+                getattr(getattr(stream_file, "_fp", None), "fp", None), "channel", None
+            )
+            if channel is not None:
+                with contextlib.suppress(OSError):
+                    channel.close()
 
 
 def parse_event(context: str, raw: dict[str, Any]) -> EngineEvent | None:
@@ -475,8 +521,12 @@ def _event_time(raw: dict[str, Any]) -> int:
         return 0
 
 
-def connect(context: str, endpoint: str, **client_kwargs: Any) -> Engine:
-    """An Engine for `endpoint` (the SDK connects lazily; errors surface on first call)."""
+def connect(
+    context: str, endpoint: str, *, connect_timeout_s: float = API_TIMEOUT_S, **client_kwargs: Any
+) -> Engine:
+    """An Engine for `endpoint`, connected now: the SDK negotiates the API version at once,
+    cut after `connect_timeout_s`; later calls get the normal API timeout."""
     with translate_errors(context, endpoint):
-        client = docker.DockerClient(timeout=API_TIMEOUT_S, version="auto", **client_kwargs)
+        client = docker.DockerClient(timeout=connect_timeout_s, version="auto", **client_kwargs)
+    client.api.timeout = API_TIMEOUT_S
     return Engine(context, endpoint, client)

@@ -40,11 +40,12 @@ from containai_rpc.protocol.models import (
 from containai_rpc.protocol.registry import METHODS, NOTIFICATIONS
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_FILE = ROOT / "protocol.schema.json"
-DOC_FILE = ROOT / "protocol.md"
-TS_FILE = ROOT / "editor-extension" / "src" / "protocol.generated.ts"
 TOOL_DIR = ROOT / "tools" / "schema-ts"
-EXAMPLE_SCRIPT = ROOT / "examples" / "list_containers.py"
+# The generated files and the example script protocol.md shows, relative to a checkout.
+SCHEMA_FILE = Path("protocol.schema.json")
+DOC_FILE = Path("protocol.md")
+TS_FILE = Path("editor-extension/src/protocol.generated.ts")
+EXAMPLE_SCRIPT = Path("examples/list_containers.py")
 COMMAND = "python -m containai_rpc.protocol.generate"
 REF_TEMPLATE = "#/$defs/{model}"
 NAMESPACE = "containai/"
@@ -84,10 +85,14 @@ class WireSchema(GenerateJsonSchema):
         return super().default_schema(schema)
 
     def field_is_required(self, field: Any, total: bool) -> bool:
+        if self.mode != "serialization":
+            return super().field_is_required(field, total)
         inner = field["schema"]
-        if self.mode == "serialization" and inner["type"] == "default":
-            return "default_factory" in inner or inner.get("default") is not None
-        return super().field_is_required(field, total)
+        if inner["type"] == "default":
+            if inner.get("default", ...) is None:
+                return False
+            inner = inner["schema"]
+        return bool(inner["type"] != "nullable")
 
 
 # --------------------------------------------------------------------------- schema
@@ -192,7 +197,10 @@ def type_text(node: dict[str, Any]) -> str:
         return " \\| ".join(_code(json.dumps(v)) for v in node["enum"])
     kind = node.get("type")
     if kind == "array":
-        item = type_text(node.get("items", {}))
+        items = node.get("items", {})
+        if set(items) == {"type"}:  # a plain `string[]`
+            return _code(f"{items['type']}[]")
+        item = type_text(items)
         return f"({item})[]" if "\\|" in item else f"{item}[]"
     return _code(str(kind)) if kind else "any"
 
@@ -222,7 +230,7 @@ def field_table(model: dict[str, Any], *, result: bool) -> str:
     rows = [f"| Field | Type | {head} | Description |", "|---|---|---|---|"]
     for name, node in props.items():
         if result:
-            need = "always" if name in required else "when known"
+            need = "always" if name in required else "optional"
         elif name in required:
             need = "**yes**"
         else:
@@ -239,7 +247,7 @@ def _model_table(defs: dict[str, Any], name: str, label: str | None, *, result: 
     intro = [f"**{label}** `{name}`"] if label else []
     if model.get("description"):
         intro.append(_cell(model["description"]))
-    return "\n\n".join([": ".join(intro), field_table(model, result=result)])
+    return "\n\n".join(x for x in (": ".join(intro), field_table(model, result=result)) if x)
 
 
 def _anchor(name: str) -> str:
@@ -247,7 +255,7 @@ def _anchor(name: str) -> str:
     return re.sub(r"[^a-z0-9 _-]", "", name.lower()).replace(" ", "-")
 
 
-def doc_blocks(schema: dict[str, Any]) -> dict[str, str]:
+def doc_blocks(schema: dict[str, Any], example_script: str) -> dict[str, str]:
     """The content of every generated block of protocol.md, by key."""
     defs: dict[str, Any] = schema["$defs"]
     props = schema["properties"]
@@ -265,11 +273,13 @@ def doc_blocks(schema: dict[str, Any]) -> dict[str, str]:
         entry = props["requests"]["properties"][m.name]["properties"]
         if m.long_running:
             progress_text = (
-                "long-running: send a `workDoneToken` in the params to receive `$/progress` "
-                "begin/report/end; cancel with `$/cancelRequest`."
+                "long-running: `$/progress` (`begin`, a `report` per step, `end`) under the "
+                "params' `workDoneToken`, or under a token the server creates with "
+                "`window/workDoneProgress/create` when the client declared "
+                "`window.workDoneProgress`; cancellable."
             )
         else:
-            progress_text = "no: answers without `$/progress`."
+            progress_text = "short: a `workDoneToken`, if sent, gets only `begin` and `end`."
         blocks[m.name] = "\n\n".join(
             [
                 m.summary,
@@ -298,7 +308,7 @@ def doc_blocks(schema: dict[str, Any]) -> dict[str, str]:
             _model_table(
                 defs,
                 _def_name(init["initializationOptions"]["properties"]["containai"]),
-                "`initializationOptions.containai`",
+                "In the `initialize` params",
                 result=False,
             ),
             _model_table(
@@ -306,7 +316,7 @@ def doc_blocks(schema: dict[str, Any]) -> dict[str, str]:
                 _def_name(
                     init["capabilities"]["properties"]["experimental"]["properties"]["containai"]
                 ),
-                "`capabilities.experimental.containai`",
+                "In the `initialize` result",
                 result=True,
             ),
         ]
@@ -318,9 +328,7 @@ def doc_blocks(schema: dict[str, Any]) -> dict[str, str]:
     blocks["types"] = "\n\n".join(
         f"### `{name}`\n\n{_model_table(defs, name, None, result=True)}" for name in nested
     )
-    blocks[EXAMPLE_SCRIPT.relative_to(ROOT).as_posix()] = (
-        f"```python\n{EXAMPLE_SCRIPT.read_text(encoding='utf-8')}```"
-    )
+    blocks[EXAMPLE_SCRIPT.as_posix()] = f"```python\n{example_script}```"
     return blocks
 
 
@@ -407,6 +415,17 @@ def _ensure_tool() -> None:
             raise GeneratorError(f"npm ci in {TOOL_DIR} failed:\n{done.stderr.strip()}")
 
 
+TS_LOOKUPS = """\
+/** Typed lookups: `ParamsOf<'containai/run'>` is `RunParams`, and so on. */
+export type MethodName = keyof ContainaiProtocol['requests'];
+export type ParamsOf<M extends MethodName> = ContainaiProtocol['requests'][M]['params'];
+export type ResultOf<M extends MethodName> = ContainaiProtocol['requests'][M]['result'];
+export type NotificationName = keyof ContainaiProtocol['notifications'];
+export type NotificationParamsOf<N extends NotificationName> =
+  ContainaiProtocol['notifications'][N]['params'];
+"""
+
+
 def _ts_constants(kind: str, names: Iterable[str]) -> str:
     rows = "".join(f"  {n.removeprefix(NAMESPACE)}: '{n}',\n" for n in names)
     return f"export const {kind} = {{\n{rows}}} as const;\n"
@@ -435,6 +454,7 @@ def render_ts(schema: dict[str, Any]) -> str:
             _ts_constants("Methods", (m.name for m in METHODS)),
             "/** Notifications the server sends (server → client). */",
             _ts_constants("Notifications", (n.name for n in NOTIFICATIONS)),
+            TS_LOOKUPS,
             done.stdout,
         ]
     )
@@ -443,43 +463,44 @@ def render_ts(schema: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- driver
 
 
-def outputs() -> dict[Path, str]:
-    """What every generated file must contain now."""
+def outputs(root: Path = ROOT) -> dict[Path, str]:
+    """What every generated file under `root` must contain now (keys relative to root)."""
     schema = build_schema()
-    doc = DOC_FILE.read_text(encoding="utf-8") if DOC_FILE.exists() else ""
+    doc = (root / DOC_FILE).read_text(encoding="utf-8")
+    script = (root / EXAMPLE_SCRIPT).read_text(encoding="utf-8")
     return {
         SCHEMA_FILE: render_schema(schema),
-        DOC_FILE: render_doc(doc, doc_blocks(schema)),
+        DOC_FILE: render_doc(doc, doc_blocks(schema, script)),
         TS_FILE: render_ts(schema),
     }
 
 
-def stale(expected: dict[Path, str]) -> list[Path]:
-    """The files whose content differs from `expected`."""
+def stale(expected: dict[Path, str], root: Path = ROOT) -> list[Path]:
+    """The files under `root` whose content differs from `expected`."""
     return [
         path
         for path, text in expected.items()
-        if not path.exists() or path.read_text(encoding="utf-8") != text
+        if not (root / path).exists() or (root / path).read_text(encoding="utf-8") != text
     ]
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only report stale files")
     args = parser.parse_args(argv)
     try:
-        expected = outputs()
+        expected = outputs(root)
     except GeneratorError as exc:
         print(f"generate: {exc}", file=sys.stderr)
         return 2
-    changed = stale(expected)
+    changed = stale(expected, root)
     if args.check:
         for path in changed:
-            print(f"stale: {path.relative_to(ROOT)} (run `{COMMAND}`)", file=sys.stderr)
+            print(f"stale: {path} (run `{COMMAND}`)", file=sys.stderr)
         return 1 if changed else 0
     for path in changed:
-        path.write_text(expected[path], encoding="utf-8")
-        print(f"wrote {path.relative_to(ROOT)}")
+        (root / path).write_text(expected[path], encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

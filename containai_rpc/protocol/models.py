@@ -1,7 +1,7 @@
 """Every params, result and notification of the containai/* protocol.
 
 This module is the single definition of the wire format: the server validates with it,
-`containai_rpc.protocol.schema` generates `protocol.schema.json` (and from that the
+`containai_rpc.protocol.generate` writes `protocol.schema.json` (and from that the
 extension's TypeScript types) and the reference part of protocol.md.
 """
 
@@ -31,6 +31,11 @@ ContainerName = Field(
     default=None, description="A container name; Docker's naming rule applies.", max_length=128
 )
 ContextName = Field(default=None, description="Docker context to use.", max_length=64)
+WorkDoneToken = Field(
+    default=None,
+    description="LSP `WorkDoneProgressParams`: a token of the client's choice; the server "
+    "then reports `$/progress` begin/report/end under it.",
+)
 
 
 # --------------------------------------------------------------------------- data model
@@ -40,37 +45,45 @@ class SshEndpoint(WireModel):
     """How to reach a container's sshd (published on 127.0.0.1 only)."""
 
     host: str = Field(description="Host alias in ~/.ssh/containai.d (the container name).")
-    hostname: str = "127.0.0.1"
-    port: int
-    user: str = "agent"
+    hostname: str = Field(default="127.0.0.1", description="Always the loopback address.")
+    port: int = Field(description="Host port published for the container's sshd.")
+    user: str = Field(default="agent", description="The user inside the container.")
     command: str = Field(description="A command line that opens a session, e.g. `ssh myapp-main`.")
 
 
 class ContainerSummary(WireModel):
     """One managed container as seen by `list` and carried by notifications."""
 
-    id: str
-    name: str
-    context: str
+    id: str = Field(description="Docker's full container id.")
+    name: str = Field(description="Container name, without Docker's leading `/`.")
+    context: str = Field(description="The Docker context it lives in.")
     status: ContainerStatus | Literal["removed"] = Field(
         description="The guide's vocabulary; `removed` only in a `removed` notification."
     )
     docker_state: str = Field(description="Docker's raw `.State.Status`.")
-    image: str
-    workspace: str | None = None
-    data_volume: str | None = None
-    ssh_port: int | None = None
-    keep: bool = False
-    created_at: str | None = None
-    started_at: str | None = None
-    finished_at: str | None = None
+    image: str = Field(description="The image it was created from.")
+    workspace: str | None = Field(
+        default=None, description="Normalised workspace path (`containai.workspace` label)."
+    )
+    data_volume: str | None = Field(
+        default=None, description="The data volume mounted at /mnt/agent-data."
+    )
+    ssh_port: int | None = Field(
+        default=None, description="Host port (127.0.0.1) of its sshd; absent without sshd."
+    )
+    keep: bool = Field(default=False, description="Protected from `gc`.")
+    created_at: str | None = Field(default=None, description="RFC 3339 UTC.")
+    started_at: str | None = Field(default=None, description="RFC 3339 UTC, last start.")
+    finished_at: str | None = Field(
+        default=None, description="RFC 3339 UTC, last exit; only when not running."
+    )
 
 
 class Sessions(WireModel):
     """Best-effort session counts (spec §7.4)."""
 
-    ssh_connections: int
-    active_terminals: int
+    ssh_connections: int = Field(description="Established TCP connections to port 22.")
+    active_terminals: int = Field(description="Open pseudo-terminals (`/dev/pts/*`).")
 
 
 class Resources(WireModel):
@@ -82,7 +95,9 @@ class Resources(WireModel):
     memory_limit_bytes: int | None = Field(
         default=None, description="The container's limit, or the engine's memory if lower."
     )
-    memory_percent: float | None = None
+    memory_percent: float | None = Field(
+        default=None, description="`memoryBytes` / `memoryLimitBytes`, in percent."
+    )
     cpu_percent: float | None = Field(
         default=None, description="Over the last 0.1-2 s; 100 is one full core."
     )
@@ -125,31 +140,49 @@ class RunParams(Params):
 
     workspace: str | None = WorkspacePath
     container: str | None = ContainerName
-    data_volume: str | None = Field(default=None, max_length=255)
+    data_volume: str | None = Field(
+        default=None, max_length=255, description="Data volume to mount (default: resolved)."
+    )
     context: str | None = ContextName
-    dry_run: bool = False
-    fresh: bool = False
+    dry_run: bool = Field(default=False, description="Only report the plan; change nothing.")
+    fresh: bool = Field(default=False, description="Recreate the container, keep the volume.")
     restart: bool = Field(default=False, description="Alias of `fresh`.")
-    reset: bool = False
-    keep: bool = False
-    image: str | None = Field(default=None, max_length=512)
-    allow_reduced_isolation: bool = False
-    work_done_token: int | str | None = None
+    reset: bool = Field(
+        default=False, description="Recreate on a new data volume; the old one is kept."
+    )
+    keep: bool = Field(default=False, description="Create the container protected from gc.")
+    image: str | None = Field(
+        default=None, max_length=512, description="Image for a new container."
+    )
+    allow_reduced_isolation: bool = Field(
+        default=False, description="Allow runc without Sysbox for a new container."
+    )
+    work_done_token: int | str | None = WorkDoneToken
 
 
 class RunResult(WireModel):
-    action: RunAction
+    action: RunAction = Field(description="What was (or, in a dry run, would be) done.")
     container_name: str
-    workspace: str
+    workspace: str = Field(description="Normalised workspace path.")
     data_volume: str
-    data_volume_source: str | None = None
+    data_volume_source: str | None = Field(
+        default=None,
+        description="Where the volume name came from: `cli`, `env`, `workspace:<path>`, "
+        "`repo-local`, `user-global`, `default`, `reset` or `container`.",
+    )
     image: str
-    context: str
-    state: ContainerStatus | Literal["absent"]
-    isolation: Isolation | None = None
+    context: str = Field(description="The Docker context used.")
+    state: ContainerStatus | Literal["absent"] = Field(
+        description="The container's status afterwards (`absent`: dry run, none yet)."
+    )
+    isolation: Isolation | None = Field(
+        default=None, description="`runc-reduced`: runc without Sysbox (weaker isolation)."
+    )
     dry_run: bool = False
-    container: ContainerSummary | None = None
-    ssh: SshEndpoint | None = None
+    container: ContainerSummary | None = Field(
+        default=None, description="Snapshot afterwards; absent in a dry run without container."
+    )
+    ssh: SshEndpoint | None = Field(default=None, description="Absent for images without sshd.")
     warnings: list[str] | None = None
 
 
@@ -162,20 +195,23 @@ class TargetParams(Params):
 
 
 class StopParams(TargetParams):
-    all: bool = False
-    remove: bool = False
-    force: bool = False
+    all: bool = Field(default=False, description="Every managed container (not with a target).")
+    remove: bool = Field(default=False, description="Remove instead of stop; never a volume.")
+    force: bool = Field(default=False, description="Do not ask about active sessions.")
+    work_done_token: int | str | None = WorkDoneToken
 
 
 StopAction = Literal["stopped", "removed", "alreadyStopped", "notFound", "declined", "failed"]
 
 
 class StopOutcome(WireModel):
-    container_name: str
+    container_name: str = Field(description="`*` for a context that could not be listed.")
     context: str
     action: StopAction
-    sessions: Literal["yes", "no", "unknown"] | None = None
-    message: str | None = None
+    sessions: Literal["yes", "no", "unknown"] | None = Field(
+        default=None, description="Active sessions found before stopping a running container."
+    )
+    message: str | None = Field(default=None, description="Why, for `notFound` and `failed`.")
 
 
 class StopResult(WireModel):
@@ -187,8 +223,10 @@ class StatusParams(TargetParams):
 
 
 class StatusResult(ContainerSummary):
-    isolation: Isolation | None = None
-    uptime: str | None = None
+    isolation: Isolation | None = Field(
+        default=None, description="`runc-reduced`: runc without Sysbox (weaker isolation)."
+    )
+    uptime: str | None = Field(default=None, description="Running only, e.g. `3d 4h 12m`.")
     sessions: Sessions | None = None
     sessions_known: bool | None = Field(
         default=None, description="Running container only: false when sessions are unknown."
@@ -204,25 +242,29 @@ class ListParams(Params):
 
 
 class ContextError(WireModel):
+    """A context whose engine could not be listed."""
+
     context: str
     message: str
 
 
 class ListResult(WireModel):
-    revision: int
-    containers: list[ContainerSummary]
+    revision: int = Field(description="The latest `containerChanged` revision sent.")
+    containers: list[ContainerSummary] = Field(description="Sorted by context, then name.")
     errors: list[ContextError] | None = None
 
 
 class ConfigGetParams(Params):
-    key: str = Field(max_length=64)
+    key: str = Field(max_length=64, description="e.g. `data_volume`, `image`, `context`.")
     workspace: str | None = WorkspacePath
 
 
 class ConfigGetResult(WireModel):
     key: str
-    value: str | None = None
-    source: str | None = None
+    value: str | None = Field(default=None, description="Absent when the key has no value.")
+    source: str | None = Field(
+        default=None, description="Where the value comes from, e.g. `workspace:<path>`."
+    )
 
 
 # --------------------------------------------------------------------------- notifications
@@ -231,18 +273,18 @@ class ConfigGetResult(WireModel):
 class ContainerChanged(WireModel):
     """`containai/containerChanged`: a fact, with the full snapshot after it."""
 
-    revision: int
+    revision: int = Field(description="One more than the previous notification's.")
     kind: ChangeKind
-    container: ContainerSummary
+    container: ContainerSummary = Field(description="The snapshot after the change.")
 
 
 class EngineStatus(WireModel):
     """`containai/engineStatus`: sent after `initialized` and on every change."""
 
     health: Health
-    message: str
-    context: str
-    endpoint: str | None = None
+    message: str = Field(description="For people, e.g. the engine version or the failure.")
+    context: str = Field(description="The selected Docker context.")
+    endpoint: str | None = Field(default=None, description="e.g. `unix:///var/run/docker.sock`.")
 
 
 # --------------------------------------------------------------------------- errors

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from containai_rpc.protocol import gc, ssh
+from containai_rpc.protocol import doctor, gc, ssh
 from containai_rpc.protocol import models as m
 
 
@@ -92,6 +92,14 @@ METHODS: tuple[Method, ...] = (
         "ssh_cleanup",
         "Remove the SSH host configs and known_hosts entries of containers that no longer "
         "exist in any reachable context; never a file without the ContainAI marker.",
+    ),
+    Method(
+        "containai/doctor",
+        doctor.DoctorParams,
+        doctor.DoctorResult,
+        "doctor",
+        "Check engine, contexts, isolation, image, SSH, ports and config; every problem is "
+        "a check result with a hint, plus the one action to take first.",
     ),
 )
 

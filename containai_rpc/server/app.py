@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
@@ -16,6 +17,7 @@ from containai_rpc import __version__
 from containai_rpc.jsonrpc import converter_factory
 from containai_rpc.protocol.registry import METHODS, Method
 from containai_rpc.server.bridge import EXPECTED_ERROR_CODES, RequestHooks, call_service
+from containai_rpc.server.live import LiveServer
 from containai_rpc.server.wire import ContainAIProtocol
 from containai_rpc.service import Service
 
@@ -31,6 +33,36 @@ class ContainAIServer(LanguageServer):
         log.warning("server error (%s): %s", getattr(source, "__name__", source), error)
 
 
+MAX_MESSAGE_BYTES = 64 * 2**20
+_HEADER = b"Content-Length:"
+
+
+class _ResyncingStdin:
+    """stdin as pygls reads it, made robust against a peer that breaks the framing.
+
+    pygls recognises only a header line that is exactly `Content-Length: N`, so one body
+    shorter or longer than announced glues the next header to the end of a body, and
+    every later message is lost; a huge length makes it allocate (and die) or wait
+    forever. Here a header is found wherever it starts in a line, and a body over
+    MAX_MESSAGE_BYTES is dropped (logged) without being read: its bytes then pass as
+    header noise until the next real header.
+    """
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+
+    def readline(self) -> bytes:
+        line: bytes = self._raw.readline(MAX_MESSAGE_BYTES)
+        at = line.find(_HEADER)
+        return line[at:] if at > 0 else line
+
+    def read(self, n: int) -> bytes:
+        if n <= MAX_MESSAGE_BYTES:
+            return bytes(self._raw.read(n))
+        log.error("dropping a message of %d bytes (limit %d)", n, MAX_MESSAGE_BYTES)
+        return b" "  # not JSON: pygls logs it and reads the next header
+
+
 class _QuietDomainErrors(logging.Filter):
     """pygls logs a traceback for every error response; ours are expected answers."""
 
@@ -39,14 +71,31 @@ class _QuietDomainErrors(logging.Filter):
         return not isinstance(exc, JsonRpcException)
 
 
-def _bind(server: ContainAIServer, spec: Method, operation: Callable[..., Any]) -> None:
+def _bind(
+    server: ContainAIServer, spec: Method, operation: Callable[..., Any], live: LiveServer
+) -> None:
     """Register one containai/* request: validate → worker thread → JSON or mapped error."""
 
     async def handler(ls: ContainAIServer, params: Any) -> dict[str, Any]:
         bridge = RequestHooks(ls, asyncio.get_running_loop())
-        return await call_service(bridge, params, spec.params, operation, spec.name)
+        try:
+            return await call_service(bridge, params, spec, operation)
+        finally:
+            live.after_request()
 
     server.feature(spec.name)(handler)
+
+
+def _watch(server: ContainAIServer, live: LiveServer) -> None:
+    """Live state runs from `initialized` (notifications may flow) until `shutdown`."""
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: ContainAIServer, params: types.InitializedParams) -> None:
+        live.start(asyncio.get_running_loop())
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: ContainAIServer, params: None) -> None:
+        live.stop()
 
 
 def create_server(service: Service | None = None) -> ContainAIServer:
@@ -57,8 +106,12 @@ def create_server(service: Service | None = None) -> ContainAIServer:
         converter_factory=converter_factory,
     )
     svc = service or Service()
+    live = LiveServer(svc, server.protocol.notify)
+    # `list` answers from the live cache when it is warm (same params, result and revision).
+    operations: dict[str, Callable[..., Any]] = {"list": live.list}
     for spec in METHODS:
-        _bind(server, spec, getattr(svc, spec.operation))
+        _bind(server, spec, operations.get(spec.operation) or getattr(svc, spec.operation), live)
+    _watch(server, live)
     return server
 
 
@@ -74,7 +127,7 @@ def main() -> None:
     logging.getLogger("pygls.protocol.json_rpc").addFilter(_QuietDomainErrors())
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must never corrupt the protocol stream
-    create_server().start_io(stdin, stdout)
+    create_server().start_io(_ResyncingStdin(stdin), stdout)
 
 
 if __name__ == "__main__":

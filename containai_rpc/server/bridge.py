@@ -1,27 +1,44 @@
-"""Runs service calls off the event loop and maps their outcome onto JSON-RPC."""
+"""Runs service calls off the event loop and maps their outcome onto JSON-RPC.
+
+Progress and cancellation reuse LSP's plumbing:
+- `$/progress`: with the request's `workDoneToken`, or — for long-running methods, when
+  the client declared `window.workDoneProgress` but sent no token — a token the server
+  creates with `window/workDoneProgress/create`. One `begin` before the work starts, a
+  `report` per step, one `end` however the request ends (result, error, cancellation).
+- `$/cancelRequest` (and `window/workDoneProgress/cancel`) only raise a flag: the worker
+  stops at its next `hooks.checkpoint()`, never half-way through a Docker call, so the
+  answer always says how it really ended — a result if it was past its point of no
+  return, else `-32800` RequestCancelled (`data.reason: "cancelled"`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
+import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from lsprotocol import types
 from pydantic import BaseModel, ValidationError
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.progress import Progress
 
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.base import WireModel
+from containai_rpc.protocol.registry import Method
 from containai_rpc.service import Hooks
 
 log = logging.getLogger(__name__)
 
 REQUEST_FAILED = -32803
 INVALID_PARAMS = -32602
-EXPECTED_ERROR_CODES = (REQUEST_FAILED, INVALID_PARAMS)
+REQUEST_CANCELLED = -32800
+EXPECTED_ERROR_CODES = (REQUEST_FAILED, INVALID_PARAMS, REQUEST_CANCELLED)
+PROGRESS_CREATE_TIMEOUT_S = 5.0  # a client that never answers the create gets no progress
 P = TypeVar("P", bound=BaseModel)
 
 
@@ -45,8 +62,45 @@ def parse_params(model: type[P], raw: Any) -> P:
         ) from exc
 
 
-def domain_error(exc: DomainError) -> JsonRpcException:
-    return JsonRpcException(code=REQUEST_FAILED, message=exc.message, data=exc.to_data())
+def domain_error(exc: DomainError, *, cancelled_request: bool = False) -> JsonRpcException:
+    """-32803 with `data.reason`; a `$/cancelRequest` that took effect is -32800."""
+    code = REQUEST_CANCELLED if cancelled_request and exc.reason == "cancelled" else REQUEST_FAILED
+    return JsonRpcException(code=code, message=exc.message, data=exc.to_data())
+
+
+def request_token(raw: Any) -> int | str | None:
+    """LSP's `WorkDoneProgressParams.workDoneToken`, whatever the method's params model."""
+    token = raw.get("workDoneToken") if isinstance(raw, dict) else None
+    return token if isinstance(token, int | str) and not isinstance(token, bool) else None
+
+
+class WorkDone:
+    """One request's `$/progress`: `begin` once, `report` from the worker, `end` always."""
+
+    def __init__(
+        self, progress: Progress, loop: asyncio.AbstractEventLoop, token: int | str
+    ) -> None:
+        self._progress = progress
+        self._loop = loop
+        self.token = token
+
+    def begin(self, title: str, cancel: threading.Event) -> None:
+        """On the loop, before the work starts — so a request still waiting for its
+        workspace lock already shows, and can be cancelled (the button sets `cancel`)."""
+        registered: Future[Any] = Future()
+        registered.add_done_callback(lambda f: cancel.set() if f.cancelled() else None)
+        self._progress.tokens[self.token] = registered
+        value = types.WorkDoneProgressBegin(title=title, message="Preparing", cancellable=True)
+        self._progress.begin(self.token, value)
+
+    def report(self, message: str) -> None:
+        """From the worker thread: queued behind `begin`, ahead of `end`."""
+        value = types.WorkDoneProgressReport(message=message)
+        self._loop.call_soon_threadsafe(self._progress.report, self.token, value)
+
+    def end(self) -> None:
+        self._progress.end(self.token, types.WorkDoneProgressEnd())
+        self._progress.tokens.pop(self.token, None)
 
 
 class RequestHooks:
@@ -59,6 +113,10 @@ class RequestHooks:
     def can_confirm(self) -> bool:
         caps = self.ls.client_capabilities
         return bool(caps and caps.window and caps.window.show_message is not None)
+
+    def can_create_progress(self) -> bool:
+        caps = self.ls.client_capabilities
+        return bool(caps and caps.window and caps.window.work_done_progress)
 
     def confirm(self, message: str, actions: list[str]) -> str | None:
         """Ask through window/showMessageRequest; called from a worker thread."""
@@ -73,60 +131,59 @@ class RequestHooks:
         answer = future.result()
         return answer.title if answer is not None else None
 
-    def make(
-        self, token: int | str | None, title: str, cancel: threading.Event
-    ) -> tuple[Hooks, Callable[[], None]]:
-        """(hooks, finish): `finish` ends the progress the hooks may have begun."""
-        progress = self.ls.work_done_progress
-        begun = False
-
-        def report(message: str) -> None:
-            nonlocal begun
-            if token is None:
-                log.info("%s", message)
-                return
-            if not begun:
-                begun = True
-                value: Any = types.WorkDoneProgressBegin(
-                    title=title, message=message, cancellable=True
+    async def work_done(self, raw: Any, spec: Method) -> WorkDone | None:
+        """The request's progress channel, or None when the client wants none."""
+        token = request_token(raw)
+        if token is None and spec.long_running and self.can_create_progress():
+            token = f"containai-{uuid.uuid4().hex}"
+            try:
+                await asyncio.wait_for(
+                    self.ls.work_done_progress.create_async(token), PROGRESS_CREATE_TIMEOUT_S
                 )
-                self.loop.call_soon_threadsafe(progress.begin, token, value)
-            else:
-                self.loop.call_soon_threadsafe(
-                    progress.report, token, types.WorkDoneProgressReport(message=message)
-                )
+            except (JsonRpcException, RuntimeError, TimeoutError) as exc:
+                log.info("client refused progress token: %s", exc)
+                return None
+        if token is None:
+            return None
+        return WorkDone(self.ls.work_done_progress, self.loop, token)
 
-        def finish() -> None:
-            if begun and token is not None:
-                self.loop.call_soon_threadsafe(progress.end, token, types.WorkDoneProgressEnd())
-
-        hooks = Hooks(
-            progress=report,
+    def hooks(self, work: WorkDone | None, cancel: threading.Event) -> Hooks:
+        return Hooks(
+            progress=work.report if work is not None else _log_step,
             confirm=self.confirm if self.can_confirm() else None,
             cancelled=cancel.is_set,
         )
-        return hooks, finish
+
+
+def _log_step(message: str) -> None:
+    log.info("%s", message)
 
 
 async def call_service(
-    bridge: RequestHooks,
-    raw: Any,
-    model: type[P],
-    fn: Callable[..., WireModel],
-    title: str,
+    bridge: RequestHooks, raw: Any, spec: Method, fn: Callable[..., WireModel]
 ) -> dict[str, Any]:
     """Validate, run `fn` in a worker thread, and answer plain JSON (or a mapped error)."""
-    params = parse_params(model, raw)
-    token = getattr(params, "work_done_token", None)
+    params = parse_params(spec.params, raw)
     cancel = threading.Event()
-    hooks, finish = bridge.make(token, title, cancel)
+    work = await bridge.work_done(raw, spec)
+    if work is not None:
+        work.begin(spec.name, cancel)
+    worker = asyncio.ensure_future(asyncio.to_thread(fn, params, bridge.hooks(work, cancel)))
+    cancelled_request = False
     try:
-        result = await asyncio.to_thread(fn, params, hooks)
-    except asyncio.CancelledError:
-        cancel.set()  # the worker stops at its next safe point
-        raise
+        while not worker.done():
+            try:
+                await asyncio.shield(worker)
+            except asyncio.CancelledError:
+                if worker.cancelled():  # the worker itself was cancelled: nothing to wait for
+                    raise
+                # $/cancelRequest: flag it; the worker ends at its next safe point.
+                cancelled_request = True
+                cancel.set()
+        result = worker.result()
     except DomainError as exc:
-        raise domain_error(exc) from None
+        raise domain_error(exc, cancelled_request=cancelled_request) from None
     finally:
-        finish()
+        if work is not None:
+            work.end()
     return result.wire()

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -28,10 +29,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from containai_rpc.engine import ContainerInfo, EngineEvent, EngineSet
+from containai_rpc.engine import ContainerInfo, Engine, EngineEvent, EngineSet
 from containai_rpc.engine.client import EventStream
 from containai_rpc.errors import DomainError
-from containai_rpc.protocol.models import ContainerChanged, EngineStatus, ListParams, ListResult
+from containai_rpc.protocol.models import (
+    ContainerChanged,
+    ContextError,
+    EngineStatus,
+    ListParams,
+    ListResult,
+)
 from containai_rpc.service import Hooks, Service
 from containai_rpc.service.inventory import list_containers
 from containai_rpc.service.live import LiveCache
@@ -103,7 +110,7 @@ class LiveServer:
             self._set_status(EngineStatus(health="error", message=exc.message, context="-"))
             return
         for name in names:
-            watcher = _Watcher(name, engines, self._post)
+            watcher = _Watcher(name, engines, self)
             self._contexts[name] = _Context(watcher)
             watcher.start()
         self._backstop = loop.call_later(BACKSTOP_S, self._run_backstop)
@@ -123,16 +130,25 @@ class LiveServer:
     # ------------------------------------------------------------------ requests
 
     def list(self, p: ListParams, hooks: Hooks | None = None) -> ListResult:
-        """`containai/list`: from the cache when warm, else the service's own listing."""
+        """`containai/list` from the cache: the watched engines that answer from memory, the
+        ones known to be down as `errors` (no probe). Anything else — an unwatched context,
+        or before `initialized` — is the service's own listing."""
         names = [p.context] if p.context else list(self._contexts)
-        for name in names:
-            ctx = self._contexts.get(name)
-            if ctx is not None:
-                ctx.settled.wait(SETTLE_WAIT_S)
-        result = self.cache.list(names, self._load_keep()) if names else None
-        if result is not None:
-            return result
-        return list_containers(self._service.engines, p, revision=self.cache.revision)
+        watched = [self._contexts[n] for n in names if n in self._contexts]
+        if not names or len(watched) != len(names):
+            return list_containers(self._service.engines, p, revision=self.cache.revision)
+        for ctx in watched:
+            ctx.settled.wait(SETTLE_WAIT_S)
+        down = {
+            name: ctx.status.message
+            for name, ctx in zip(names, watched, strict=True)
+            if ctx.status is not None and ctx.status.health == "error"
+        }
+        result = self.cache.list([n for n in names if n not in down], self._load_keep())
+        if result is None:  # connecting, or it answers but refuses events (`warning`)
+            return list_containers(self._service.engines, p, revision=self.cache.revision)
+        errors = [ContextError(context=name, message=msg) for name, msg in down.items()]
+        return result.model_copy(update={"errors": errors or None})
 
     def after_request(self) -> None:
         """A request may have changed `keep` (config, not Docker): recheck it off the loop."""
@@ -141,15 +157,13 @@ class LiveServer:
 
     # ------------------------------------------------------------------ watcher → loop
 
-    def _post(self, fn: Callable[..., None], *args: Any) -> None:
-        """From a watcher thread onto the loop (dropped once the loop is gone)."""
+    def post(self, fn: Callable[..., None], *args: Any) -> None:
+        """From any thread onto the loop (dropped once the loop is gone)."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
-        try:
-            loop.call_soon_threadsafe(fn, self, *args)
-        except RuntimeError:  # closed between the check and the call: shutting down
-            pass
+        with contextlib.suppress(RuntimeError):  # closed since the check: shutting down
+            loop.call_soon_threadsafe(fn, *args)
 
     def on_connecting(self, context: str) -> None:
         self._contexts[context].touched = set()
@@ -160,11 +174,11 @@ class LiveServer:
         """A (re)connect's listing: push the diff, then re-inspect what moved meanwhile."""
         ctx = self._contexts[context]
         self._keep = keep
+        self._set_status(status)
         self._push(self.cache.load(context, infos, keep))
         touched, ctx.touched = ctx.touched or set(), None
         for cid in touched:
             self._schedule((context, cid), 0.0)
-        self._set_status(status)
         ctx.settled.set()
 
     def on_event(self, event: EngineEvent) -> None:
@@ -277,15 +291,7 @@ class LiveServer:
             future = self._executor.submit(job)
         except RuntimeError:  # executor shut down: the server is stopping
             return
-        future.add_done_callback(lambda f: self._post_done(finished, f))
-
-    def _post_done(self, finished: Callable[[Future[Any]], None], fut: Future[Any]) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            try:
-                loop.call_soon_threadsafe(finished, fut)
-            except RuntimeError:
-                pass
+        future.add_done_callback(lambda f: self.post(finished, f))
 
     def _load_keep(self) -> KeepPolicy:
         """The keep rule now; the last good one when the config cannot be read."""
@@ -312,19 +318,23 @@ class LiveServer:
         self._notify(ENGINE_STATUS, status.wire())
 
 
+class _StreamLost(Exception):
+    """The event stream ended before its window did: reconnect (the engine may be fine)."""
+
+
 class _Watcher(threading.Thread):
     """Reads one engine's events forever: subscribe, list, stream windows, reconnect."""
 
-    def __init__(
-        self, context: str, engines: EngineSet, post: Callable[..., None]
-    ) -> None:
+    def __init__(self, context: str, engines: EngineSet, live: LiveServer) -> None:
         super().__init__(name=f"containai-events-{context}", daemon=True)
         self.context = context
         self._engines = engines
-        self._post = post
+        self._live = live
         self._stopped = threading.Event()
         self._stream: EventStream | None = None
         self._since_ns: int | None = None  # continuous across windows and reconnects
+        self._until_ns = 0
+        self._connected = False
 
     def stop(self) -> None:
         self._stopped.set()
@@ -335,76 +345,73 @@ class _Watcher(threading.Thread):
     def run(self) -> None:
         backoff = BACKOFF_MIN_S
         while not self._stopped.is_set():
-            connected_at = time.monotonic()
+            self._connected = False
+            began = time.monotonic()
             try:
                 self._connect_and_follow()
-                continue  # stopped
+            except _StreamLost:
+                if time.monotonic() - began > BACKOFF_MAX_S:
+                    backoff = BACKOFF_MIN_S
+                    continue  # it had been working: reconnect right away
             except DomainError as exc:
                 self._down(exc)
             except Exception as exc:  # a bug must not end live updates: log, retry
                 log.exception("event watcher for context %s failed", self.context)
                 self._down(DomainError("engineError", f"Event watcher failed: {exc!r}"))
-            if time.monotonic() - connected_at > 2 * BACKOFF_MAX_S:
-                backoff = BACKOFF_MIN_S  # it had been working: retry quickly
+            if self._connected:
+                backoff = BACKOFF_MIN_S
             self._stopped.wait(backoff)  # backoff between reconnects, not synchronisation
             backoff = min(backoff * 2, BACKOFF_MAX_S)
 
     def _connect_and_follow(self) -> None:
         engine = self._engines.get(self.context)
         info = engine.info(refresh=True)
-        since = self._since_ns or time.time_ns()
-        self._post(LiveServer.on_connecting, self.context)
-        stream = self._open(engine, since)
+        self._live.post(self._live.on_connecting, self.context)
+        stream = self._open(engine, self._since_ns or time.time_ns())
         infos = engine.list_managed()
-        keep = _keep_or_empty()
         status = EngineStatus(
             health="ok",
             message=f"Docker {info.server_version} (API {info.api_version}) is reachable",
             context=self.context,
             endpoint=engine.endpoint,
         )
-        self._post(LiveServer.on_listed, self.context, infos, keep, status)
+        self._live.post(self._live.on_listed, self.context, infos, _keep_or_empty(), status)
+        self._connected = True
         while not self._stopped.is_set():
-            until = self._until
             for event in stream:
                 self._since_ns = max(self._since_ns or 0, event.time_nano)
-                self._post(LiveServer.on_event, event)
+                self._live.post(self._live.on_event, event)
             if self._stopped.is_set():
                 return
-            if time.time_ns() < until:  # ended early: the connection dropped
-                raise DomainError(
-                    "engineUnavailable",
-                    f"Lost the event stream of context '{self.context}'",
-                    context=self.context,
-                )
-            self._since_ns = until
-            stream = self._open(engine, until)
+            if time.time_ns() < self._until_ns:
+                raise _StreamLost
+            stream = self._open(engine, self._until_ns)
 
-    def _open(self, engine: Any, since_ns: int) -> EventStream:
+    def _open(self, engine: Engine, since_ns: int) -> EventStream:
+        """The next window; `since` only moves forward, so nothing is skipped."""
         self._since_ns = max(self._since_ns or 0, since_ns)
-        self._until = since_ns + int(WINDOW_S * _NS)
-        self._stream = engine.events(since_ns=since_ns, until_ns=self._until)
+        self._until_ns = since_ns + int(WINDOW_S * _NS)
+        stream = self._stream = engine.events(since_ns=since_ns, until_ns=self._until_ns)
         if self._stopped.is_set():
-            self._stream.close()
-        return self._stream
+            stream.close()
+        return stream
 
     def _down(self, exc: DomainError) -> None:
         self._stream = None
         self._engines.forget(self.context)
         if self._stopped.is_set():
             return
-        health = "error" if exc.reason in _ERROR_REASONS else "warning"
         try:
             endpoint: str | None = self._engines.endpoint(self.context)
         except DomainError:
             endpoint = None
         status = EngineStatus(
-            health=health,
+            health="error" if exc.reason in _ERROR_REASONS else "warning",
             message=f"{exc.message} (retrying)",
             context=self.context,
             endpoint=endpoint,
         )
-        self._post(LiveServer.on_down, self.context, status)
+        self._live.post(self._live.on_down, self.context, status)
 
 
 def _keep_or_empty() -> KeepPolicy:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Any
 
 from lsprotocol import types
 from pydantic import ValidationError
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidRequest,
+    JsonRpcServerNotInitialized,
+)
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from containai_rpc import __version__
@@ -35,8 +40,74 @@ def negotiated_version(options: Any) -> str:
     return PROTOCOL_VERSION
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """A message with an id that cannot be handled as a request: answered with `error`."""
+
+    id: int | str
+    error: JsonRpcException
+
+
+def _request_id(data: Any) -> int | str | None:
+    """The id of a JSON-RPC 2.0 request (method and id), None for anything else."""
+    if not isinstance(data, dict) or data.get("jsonrpc") != "2.0":
+        return None
+    msg_id = data.get("id")
+    if not isinstance(data.get("method"), str) or isinstance(msg_id, bool):
+        return None
+    return msg_id if isinstance(msg_id, int | str) else None
+
+
 class ContainAIProtocol(LanguageServerProtocol):
     """Adds `capabilities.experimental.containai` and the version check to initialize."""
+
+    _initialized = False
+
+    def structure_message(self, data: Any) -> Any:
+        """Every request gets an answer: pygls drops one it cannot structure (e.g. params
+        that do not fit an LSP method) and silently treats a notification method sent
+        with an id as a notification, so the client would wait forever."""
+        msg_id = _request_id(data)
+        try:
+            message = super().structure_message(data)
+        except JsonRpcException as exc:
+            if msg_id is None:
+                return data  # nested params stay plain JSON; a broken message is logged
+            code = exc.code if exc.code == -32602 else JsonRpcInvalidRequest.CODE
+            return _Refused(msg_id, JsonRpcException(f"{data['method']}: {exc.message}", code))
+        if msg_id is not None and getattr(message, "id", None) is None:
+            reason = f"{data['method']} is a notification: send it without an id"
+            return _Refused(msg_id, JsonRpcInvalidRequest(message=reason))
+        return message
+
+    def handle_message(self, message: Any) -> None:
+        """LSP's rules outside the session, which pygls leaves to chance: before
+        `initialize` a request gets -32002 (pygls fails with an internal error) and a
+        notification is dropped (pygls would run its handler); after `shutdown` a request
+        gets -32600 (pygls never answers it, so the client would hang)."""
+        if isinstance(message, _Refused):
+            self._send_response(message.id, error=message.error.to_response_error())
+            return
+        method = getattr(message, "method", None)
+        if (
+            not isinstance(method, str)
+            or getattr(message, "jsonrpc", None) != "2.0"
+            or method in (types.EXIT, types.INITIALIZE)
+            or (self._initialized and not self._shutdown)
+        ):
+            super().handle_message(message)
+            return
+        msg_id = getattr(message, "id", None)
+        if msg_id is None:
+            if self._shutdown:
+                super().handle_message(message)
+            return
+        error: JsonRpcException = (
+            JsonRpcInvalidRequest(message=f"{method}: the server is shutting down")
+            if self._shutdown
+            else JsonRpcServerNotInitialized(message=f"{method}: send initialize first")
+        )
+        self._send_response(msg_id, error=error.to_response_error())
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(
@@ -44,6 +115,7 @@ class ContainAIProtocol(LanguageServerProtocol):
     ) -> Generator[Any, Any, types.InitializeResult]:
         version = negotiated_version(params.initialization_options)
         result: types.InitializeResult = yield from super().lsp_initialize(params)
+        self._initialized = True
         result.capabilities.experimental = {
             "containai": ServerCapabilities(
                 protocol_version=version,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from containai_rpc.engine import EngineSet
 from containai_rpc.engine.stats import ResourceMonitor
+from containai_rpc.protocol.doctor import DoctorParams, DoctorResult
 from containai_rpc.protocol.gc import GcParams, GcResult, KeepParams, KeepResult
 from containai_rpc.protocol.models import (
     ConfigGetParams,
@@ -18,7 +19,7 @@ from containai_rpc.protocol.models import (
     StopResult,
 )
 from containai_rpc.protocol.ssh import SshCleanupParams, SshCleanupResult
-from containai_rpc.service import gc, inventory, keep, run, status, stop
+from containai_rpc.service import doctor, gc, inventory, keep, run, status, stop
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.resolve import check_names
 from containai_rpc.ssh.access import cleanup_stale
@@ -67,6 +68,10 @@ class Service:
         workspace = normalize_path(p.workspace or ".")
         value, source = config_get(p.key, workspace)
         return ConfigGetResult(key=p.key, value=value, source=source)
+
+    def doctor(self, p: DoctorParams, hooks: Hooks | None = None) -> DoctorResult:
+        """Never fails for a broken config: `engines` is passed uncalled, doctor reports it."""
+        return doctor.doctor(lambda: self.engines, p)
 
     def ssh_cleanup(self, p: SshCleanupParams, hooks: Hooks | None = None) -> SshCleanupResult:
         return cleanup_stale(self.engines, dry_run=p.dry_run)

@@ -35,9 +35,10 @@ from containai_rpc.protocol.gc import (
 )
 from containai_rpc.protocol.models import ContextError
 from containai_rpc.service.hooks import Hooks
-from containai_rpc.service.locks import locked
 from containai_rpc.service.summary import KeepPolicy
 from containai_rpc.ssh.access import remove_access
+from containai_rpc.workspace.config import load_settings
+from containai_rpc.workspace.locks import locked
 from containai_rpc.workspace.state import set_keep
 
 TEST_NOW_ENV = "CONTAINAI_TEST_NOW"
@@ -123,14 +124,20 @@ def classify(
     )
 
 
-def select_images(images: Iterable[ImageInfo], in_use: set[str], context: str) -> list[GcImage]:
-    """References with our prefixes whose image no container of the engine uses (by id)."""
+def select_images(
+    images: Iterable[ImageInfo], in_use: set[str], context: str, protected: str
+) -> list[GcImage]:
+    """References with our prefixes whose image no container of the engine uses (by id).
+
+    The configured default image (`protected`) is never a candidate: removing it would
+    only make the next `run` fail with imageNotFound.
+    """
     return [
         GcImage(reference=tag, id=image.id, context=context, size_bytes=image.size_bytes)
         for image in images
         if image.id not in in_use
         for tag in image.tags
-        if tag.startswith(IMAGE_PREFIXES)
+        if tag.startswith(IMAGE_PREFIXES) and tag != protected
     ]
 
 
@@ -175,6 +182,7 @@ def scan(engines: EngineSet, p: GcParams, hooks: Hooks, now: datetime) -> GcPlan
     """
     plan = GcPlan(p, parse_age(p.age))  # a bad age fails before any Docker call
     keep = KeepPolicy.load()
+    default_image = load_settings().image
     for context in [p.context] if p.context else engines.managed_contexts():
         hooks.checkpoint()
         hooks.progress(f"Scanning context {context}")
@@ -185,7 +193,9 @@ def scan(engines: EngineSet, p: GcParams, hooks: Hooks, now: datetime) -> GcPlan
             stale = [j for j in judged if isinstance(j, GcContainer)]
             sizes = engine.container_sizes([c.id for c in stale])
             images = (
-                select_images(engine.list_images(), engine.image_ids_in_use(), context)
+                select_images(
+                    engine.list_images(), engine.image_ids_in_use(), context, default_image
+                )
                 if p.images
                 else []
             )

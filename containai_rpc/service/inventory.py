@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from containai_rpc.engine import ContainerInfo, EngineSet
+from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import (
     ContainerSummary,
@@ -20,17 +20,20 @@ from containai_rpc.workspace.paths import normalize_path
 
 
 def list_containers(engines: EngineSet, p: ListParams, revision: int = 0) -> ListResult:
-    """Every managed container of every managed context; a dead context is an entry in `errors`."""
+    """Every managed container of every managed context; a dead context is an entry in `errors`.
+
+    Contexts are listed concurrently, each after a bounded probe, so an unreachable one
+    costs at most its probe timeout (3 s, ssh 5 s) and never hides the others.
+    """
     keep = KeepPolicy.load()
     containers: list[ContainerSummary] = []
     errors: list[ContextError] = []
-    for name in [p.context] if p.context else engines.managed_contexts():
-        try:
-            infos = engines.get(name).list_managed()
-        except DomainError as exc:
-            errors.append(ContextError(context=name, message=exc.message))
-            continue
-        containers.extend(to_summary(info, keep) for info in infos)
+    contexts = [p.context] if p.context else engines.managed_contexts()
+    for name, found in engines.each(contexts, Engine.list_managed):
+        if isinstance(found, DomainError):
+            errors.append(ContextError(context=name, message=found.message))
+        else:
+            containers.extend(to_summary(info, keep) for info in found)
     containers.sort(key=lambda c: (c.context, c.name))
     return ListResult(revision=revision, containers=containers, errors=errors or None)
 

@@ -49,9 +49,7 @@ def change_kind(old: ContainerSummary, new: ContainerSummary) -> ChangeKind | No
     """What happened between two snapshots of the same container (None: nothing)."""
     if old == new:
         return None
-    if new.status == "running" and (
-        old.status not in _ACTIVE or old.started_at != new.started_at
-    ):
+    if new.status == "running" and (old.status not in _ACTIVE or old.started_at != new.started_at):
         return "started"
     if old.status in _ACTIVE and new.status not in _ACTIVE:
         return "stopped"

@@ -19,15 +19,15 @@ from containai_rpc.engine.models import (
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import RunParams, RunResult
 from containai_rpc.service.hooks import Hooks
-from containai_rpc.service.locks import locked
 from containai_rpc.service.resolve import find_for_workspace, free_name, require_managed
 from containai_rpc.service.summary import guide_status, isolation_of, to_summary
 from containai_rpc.service.verify import verify_start, wait_running
 from containai_rpc.ssh.access import remove_access
 from containai_rpc.ssh.ports import allocate, port_allocation, taken_port
 from containai_rpc.workspace.config import Settings, load_settings, resolve_data_volume
+from containai_rpc.workspace.locks import locked
 from containai_rpc.workspace.paths import normalize_path, workspace_reset_volume_name
-from containai_rpc.workspace.state import update_workspace_state
+from containai_rpc.workspace.state import set_keep, update_workspace_state
 
 
 @dataclass
@@ -147,6 +147,7 @@ def _create(
     }
     if p.keep:
         labels[KEEP_LABEL] = "true"
+        set_keep(plan.name, None)  # a stale release of an old same-named container must not win
     hooks.progress(f"Creating container {plan.name}")
     with port_allocation():
         port = None
@@ -250,12 +251,28 @@ def run(engine: Engine, p: RunParams, hooks: Hooks, *, cwd: str | None = None) -
         else:
             assert existing is not None
             info = existing
-        info = wait_running(engine, info.id, hooks)
-        _record_state(plan, p)
-        ssh, checked = verify_start(engine, info, settings, action, hooks)
+        # No safe point between removing an old container and starting its replacement:
+        # a cancel takes effect only here, once the container is whole, and says so.
+        try:
+            info = wait_running(engine, info.id, hooks)
+            _record_state(plan, p)
+            ssh, checked = verify_start(engine, info, settings, action, hooks)
+        except DomainError as exc:
+            if exc.reason != "cancelled" or action == "attach":
+                raise
+            raise DomainError(
+                "cancelled",
+                f"Cancelled while verifying: container {plan.name} was {_DONE[action]} and "
+                "is left as it is (not verified)",
+                hint="Run again to verify it.",
+                container=plan.name,
+            ) from exc
         hooks.progress(f"{plan.name} is running ({time.monotonic() - started:.1f} s)")
         result = _result(engine, plan, action, info, dry_run=False)
         return result.model_copy(update={"ssh": ssh, "warnings": warnings + checked or None})
+
+
+_DONE = {"create": "created", "recreate": "recreated", "start": "started"}
 
 
 def _record_state(plan: Plan, p: RunParams) -> None:

@@ -96,13 +96,7 @@ def run_parts(
     return done, [name for name in parts if name not in done]
 
 
-def status(
-    engines: EngineSet,
-    p: StatusParams,
-    monitor: ResourceMonitor,
-    *,
-    deadline_s: float = DEADLINE_S,
-) -> StatusResult:
+def status(engines: EngineSet, p: StatusParams, monitor: ResourceMonitor) -> StatusResult:
     """Required fields always; uptime, sessions and resources for a running container."""
     info = target(engines, p)
     result = required_status(info)
@@ -113,7 +107,7 @@ def status(
 
     def resources() -> ResourceUsage | None:
         try:
-            return monitor.usage(engine, info.id, timeout_s=deadline_s)
+            return monitor.usage(engine, info.id, timeout_s=DEADLINE_S)
         finally:
             sampled.set()
 
@@ -121,11 +115,11 @@ def status(
         # The probe's own CPU is charged to the container: keep it out of the sample.
         sampled.wait(SAMPLE_WAIT_S)
         try:
-            return detect_sessions(engine, info.id, timeout_s=deadline_s)
+            return detect_sessions(engine, info.id, timeout_s=DEADLINE_S)
         finally:
             monitor.note(engine, info.id)
 
-    done, cut = run_parts({"sessions": sessions, "resources": resources}, deadline_s)
+    done, cut = run_parts({"sessions": sessions, "resources": resources}, DEADLINE_S)
     counts: SessionCounts | None = done.get("sessions")
     usage: ResourceUsage | None = done.get("resources")
     return result.model_copy(

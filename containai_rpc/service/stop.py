@@ -12,7 +12,7 @@ from containai_rpc.service.resolve import by_name, for_target
 from containai_rpc.service.sessions import detect_sessions
 from containai_rpc.ssh.access import remove_access
 from containai_rpc.workspace.paths import normalize_path
-from containai_rpc.workspace.state import read_workspace_state
+from containai_rpc.workspace.state import read_workspace_state, set_keep
 
 
 def _conflicts(p: StopParams) -> None:
@@ -31,6 +31,7 @@ def _apply(engine: Engine, info: ContainerInfo, p: StopParams, sessions: str | N
     if p.remove:
         engine.remove(info.id, force=True)
         remove_access(info.name, info.ssh_port)
+        set_keep(info.name, None)  # a later container of that name starts unprotected
         action = "removed"
     elif info.state in ("exited", "created", "dead"):
         action = "alreadyStopped"
@@ -103,19 +104,22 @@ def stop(engines: EngineSet, p: StopParams, hooks: Hooks, *, cwd: str | None = N
 
 
 def _stop_all(engines: EngineSet, p: StopParams, hooks: Hooks) -> StopResult:
-    """Every managed container in every context we manage; one failure does not stop the rest."""
+    """Every managed container in every context we manage; one failure does not stop the rest.
+
+    The contexts are listed concurrently (bounded probes, like `list`), then stopped in turn.
+    """
     contexts = [p.context] if p.context else engines.managed_contexts()
     results: list[StopOutcome] = []
-    for name in contexts:
-        try:
-            engine = engines.get(name)
-            containers = engine.list_managed()
-        except DomainError as exc:
+    for name, found in engines.each(contexts, Engine.list_managed):
+        if isinstance(found, DomainError):
             results.append(
-                StopOutcome(container_name="*", context=name, action="failed", message=exc.message)
+                StopOutcome(
+                    container_name="*", context=name, action="failed", message=found.message
+                )
             )
             continue
-        for info in containers:
+        engine = engines.get(name)
+        for info in found:
             hooks.checkpoint()
             hooks.progress(f"{'Removing' if p.remove else 'Stopping'} {info.name}")
             try:

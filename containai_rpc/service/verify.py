@@ -17,6 +17,7 @@ by the server at call time; the tests use it to show a dead sshd fails fast.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable
 from typing import Literal, TypeVar
@@ -35,6 +36,10 @@ ATTACH_SSHD_DEADLINE_S = 3.0
 SSHD_TIMEOUT_ENV = "CONTAINAI_SSHD_TIMEOUT_S"
 PROBE_TIMEOUT_S = 10.0
 SSH_UNITS = ("ssh.service", "sshd.service", "ssh.socket")
+# `is-system-running` answers that end the wait; anything else (`starting`, `initializing`,
+# or an error while systemd's bus is not up yet in early boot) means "ask again".
+SETTLED_STATES = ("running", "degraded", "maintenance", "stopping")
+_UNIT_RE = re.compile(r"^\S+\.[a-z]+$")  # `foo.service`, not `Failed` of an error line
 
 Phase = Literal["create", "start", "attach"]  # create: new host keys expected
 T = TypeVar("T")
@@ -101,7 +106,7 @@ def _output(engine: Engine, info: ContainerInfo, argv: list[str]) -> str | None:
 def failed_units(engine: Engine, info: ContainerInfo) -> list[str]:
     output = _output(engine, info, ["systemctl", "--failed", "--plain", "--no-legend"]) or ""
     units = (line.replace("●", " ").split() for line in output.splitlines())
-    return [fields[0] for fields in units if fields]
+    return [fields[0] for fields in units if fields and _UNIT_RE.match(fields[0])]
 
 
 def check_systemd(engine: Engine, info: ContainerInfo, hooks: Hooks) -> list[str]:
@@ -113,8 +118,8 @@ def check_systemd(engine: Engine, info: ContainerInfo, hooks: Hooks) -> list[str
 
     def step() -> str | None:
         words = (_output(engine, info, ["systemctl", "is-system-running"]) or "").split()
-        last[0] = words[0] if words else "unknown"
-        return None if last[0] in ("starting", "initializing") else last[0]
+        last[0] = words[0] if len(words) == 1 else "unknown"
+        return last[0] if last[0] in SETTLED_STATES else None
 
     state = _poll(SYSTEMD_DEADLINE_S, hooks, step)
     if state == "running":

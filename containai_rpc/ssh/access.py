@@ -167,15 +167,14 @@ def cleanup_stale(engines: EngineSet, *, dry_run: bool) -> SshCleanupResult:
     if not configs:
         return result
     reachable: list[Engine] = []
+    in_use: set[int] = set()
     failures: list[str] = []
-    for context in engines.managed_contexts():
-        try:
-            engine = engines.get(context)
-            engine.ping()
-        except DomainError as exc:
-            failures.append(exc.message)
+    for context, found in engines.each(engines.managed_contexts(), Engine.list_managed):
+        if isinstance(found, DomainError):
+            failures.append(found.message)
             continue
-        reachable.append(engine)
+        reachable.append(engines.get(context))
+        in_use.update(c.ssh_port for c in found if c.ssh_port)
     if not reachable:
         raise DomainError(
             "engineUnavailable",
@@ -183,7 +182,6 @@ def cleanup_stale(engines: EngineSet, *, dry_run: bool) -> SshCleanupResult:
             "nothing was removed",
             hint="Start the Docker daemon and run 'cai ssh cleanup' again. " + " ".join(failures),
         )
-    in_use = {c.ssh_port for e in reachable for c in e.list_managed() if c.ssh_port}
     for entry in configs:
         with hostconfig.config_lock():
             exists = any(e.inspect(entry.container) is not None for e in reachable)

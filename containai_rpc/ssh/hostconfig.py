@@ -20,7 +20,7 @@ from pathlib import Path
 from containai_rpc.errors import DomainError
 from containai_rpc.ssh.locking import ssh_lock
 from containai_rpc.workspace.config import Settings
-from containai_rpc.workspace.state import _atomic_write
+from containai_rpc.workspace.state import atomic_write
 
 MARKER = "# ContainAI SSH config for container:"
 INCLUDE_LINE = "Include ~/.ssh/containai.d/*.conf"
@@ -110,9 +110,22 @@ def write_host_config(
     with config_lock():
         _ensure_dir(path.parent.parent, fix=False)
         _ensure_dir(path.parent, fix=True)
-        _atomic_write(path, text)
+        if not _same_settings(path, text):  # an attach leaves the file (and its watchers) alone
+            atomic_write(path, text)
         ensure_include()
     return path
+
+
+def _same_settings(path: Path, text: str) -> bool:
+    """Whether `path` already says `text`, apart from the generation time."""
+
+    def settings(s: str) -> list[str]:
+        return [line for line in s.splitlines() if not line.startswith("# Generated at:")]
+
+    try:
+        return is_ours(path) and settings(path.read_text(encoding="utf-8")) == settings(text)
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _ensure_dir(path: Path, *, fix: bool) -> None:
@@ -132,19 +145,22 @@ def ensure_include() -> None:
     """
     path = user_ssh_config()
     try:
-        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         text = ""
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise DomainError(
-            "sshSetupFailed", f"{path}: cannot read ({exc.strerror or exc})", file=str(path)
+            "sshSetupFailed",
+            f"{path}: cannot read it to add the Include line ({exc})",
+            hint=f"Add '{INCLUDE_LINE}' as its first line yourself.",
+            file=str(path),
         ) from None
     lines = text.splitlines(keepends=True)
     effective = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if effective and _INCLUDE_RE.match(effective[0]):
         return
     rest = "".join(line for line in lines if not _INCLUDE_RE.match(line))
-    _atomic_write(path, INCLUDE_LINE + "\n" + ("\n" + rest if rest else ""))
+    atomic_write(path, INCLUDE_LINE + "\n" + ("\n" + rest if rest else ""))
 
 
 def is_ours(path: Path) -> bool:

@@ -61,8 +61,8 @@ def ensure_key() -> str:
         if key.stat().st_mode & 0o777 != 0o600:
             key.chmod(0o600)
         if not public.exists():
-            line = _keygen(["ssh-keygen", "-y", "-f", str(key)]).strip()
-            public.write_text(f"{line} {KEY_COMMENT}\n", encoding="utf-8")
+            derived = _keygen(["ssh-keygen", "-y", "-f", str(key)]).split()[:2]
+            public.write_text(" ".join([*derived, KEY_COMMENT]) + "\n", encoding="utf-8")
             os.chmod(public, 0o644)
         fields = public.read_text(encoding="utf-8").split()
     if len(fields) < 2:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from containai_rpc.errors import DomainError
 from containai_rpc.ssh.locking import ssh_lock
-from containai_rpc.workspace.state import _atomic_write, config_dir
+from containai_rpc.workspace.state import atomic_write, config_dir
 
 LOCK_TIMEOUT_S = 10.0
 _KEY_TYPE_RE = re.compile(r"^(ssh|ecdsa|sk)-[a-z0-9@.-]+$")
@@ -100,14 +100,14 @@ def _editing() -> Iterator[list[str]]:
     with ssh_lock("known_hosts", timeout_s=LOCK_TIMEOUT_S):
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
-            text = path.read_text(encoding="utf-8", errors="surrogateescape")
+            text = path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
             text = ""
         lines = text.splitlines()
         before = list(lines)
         yield lines
         if lines != before or not path.exists():
-            _atomic_write(path, "".join(f"{line}\n" for line in lines))
+            atomic_write(path, "".join(f"{line}\n" for line in lines))
 
 
 def _entry(port: int, key: HostKey) -> str:

@@ -329,7 +329,7 @@ class StateTransaction:
                 f"Simplify the layout of {self._path} (plain [table] headers) and retry.",
                 "stateFileInvalid",
             )
-        _atomic_write(self._path, text)
+        atomic_write(self._path, text)
 
 
 def _write_failed(path: Path, exc: OSError) -> DomainError:
@@ -341,7 +341,7 @@ def _write_failed(path: Path, exc: OSError) -> DomainError:
     )
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     """Temp file in the same directory, fsync, rename: readers see old or new, never half."""
     # Write through a symlink (dotfile managers) instead of replacing the link itself.
     target = path.resolve() if path.is_symlink() else path

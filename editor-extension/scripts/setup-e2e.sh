@@ -55,6 +55,8 @@ if [[ ! -f "$CS_DIR/.complete" ]]; then
     cd "$CS_DIR.tmp"
     export PATH="$NODE24/bin:$PATH"
     export npm_config_nodedir="$NODE24"
+    # compile the native modules (sqlite3, node-pty, argon2, kerberos…) on every core
+    export JOBS=max npm_config_jobs=max
     export HOME="$CS_DIR.tmp/.home" XDG_CACHE_HOME="$CS_DIR.tmp/.home/.cache"
     mkdir -p "$HOME"
     npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >&2

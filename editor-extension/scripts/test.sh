@@ -8,7 +8,7 @@ EXT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$EXT"
 start=$(date +%s)
 fail=0
-say() { printf '\n== editor-extension: %s\n' "$*"; }
+say() { printf '\n== editor-extension: %s (+%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
 
 say "npm ci"
 npm ci --no-audit --no-fund --loglevel=error || exit 1

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { WorkDoneProgress, type LanguageClient, type WorkDoneProgressBegin, type WorkDoneProgressReport } from 'vscode-languageclient/node';
-import { METHOD_NOT_FOUND, Notifications, PROTOCOL_VERSION, type ContainerChangedParams, type ContainerSummary, type EngineStatusParams, type GcResult, type RunParams, type RunResult, type StatusResult, type StopResult } from './protocol';
+import { METHOD_NOT_FOUND, Notifications, PROTOCOL_VERSION, type DoctorResult, type ContainerChangedParams, type ContainerSummary, type EngineStatusParams, type GcResult, type RunParams, type RunResult, type StatusResult, type StopResult } from './protocol';
 import { ContainaiApi } from './rpc';
 import { ContainerStore } from './model/store';
 import { actionsFor, actionSpec, type ActionId } from './model/format';
@@ -217,11 +217,20 @@ export class Controller implements vscode.Disposable {
 
   // ---- UI helpers --------------------------------------------------------------------
 
+  private readonly contextKeys = new Map<string, boolean>();
+
   private updateContextKeys(): void {
     const s = this.store;
-    void vscode.commands.executeCommand('setContext', 'containai.serverRunning', s.serverState === 'running');
-    void vscode.commands.executeCommand('setContext', 'containai.ready', s.serverState === 'running' && s.loaded && !s.engineDown);
-    void vscode.commands.executeCommand('setContext', 'containai.engineDown', s.engineDown);
+    const keys: Array<[string, boolean]> = [
+      ['containai.serverRunning', s.serverState === 'running'],
+      ['containai.ready', s.serverState === 'running' && s.loaded && !s.engineDown],
+      ['containai.engineDown', s.engineDown],
+    ];
+    for (const [k, v] of keys) {
+      if (this.contextKeys.get(k) === v) continue;
+      this.contextKeys.set(k, v);
+      void vscode.commands.executeCommand('setContext', k, v);
+    }
   }
 
   private requireApi(): ContainaiApi {
@@ -318,6 +327,17 @@ export class Controller implements vscode.Disposable {
     if (!t) return undefined;
     const name = this.targetName(t);
     const existing = this.containerOf(t);
+    if (mode === 'fresh' && existing) {
+      const answer = await vscode.window.showWarningMessage(
+        `Recreate ${name}?`,
+        {
+          modal: true,
+          detail: `The container is removed and created again from its image. Kept: the data volume (${existing.dataVolume ?? 'the current one'}) and the workspace folder. Lost: changes made elsewhere in the container (installed packages, files outside the volume and the workspace).`,
+        },
+        'Fresh',
+      );
+      if (answer !== 'Fresh') return undefined;
+    }
     if (mode === 'reset') {
       const vol = existing?.dataVolume ?? 'the current data volume';
       const answer = await vscode.window.showWarningMessage(
@@ -556,20 +576,27 @@ export class Controller implements vscode.Disposable {
   async doctor(): Promise<void> {
     try {
       const api = this.requireApi();
-      const res = await this.withProgress('ContainAI: Doctor', (_token, ct) => api.doctor(ct));
-      this.output.appendLine('[containai] doctor:');
-      this.output.appendLine(JSON.stringify(res, null, 2));
+      const res = await this.withProgress('ContainAI: Doctor', (_token, ct) => api.doctor({ context: dockerContext() }, ct));
+      const mark = { ok: '✓', warn: '!', error: '✗', skip: '-' } as const;
+      this.output.appendLine(`[containai] doctor: ${res.ok ? 'ready' : `not ready — first: ${res.recommendedAction}`}${res.isolation ? ` (isolation: ${res.isolation})` : ''}`);
+      for (const c of res.checks) {
+        this.output.appendLine(`  ${mark[c.status]} ${c.title}: ${c.detail}${c.hint ? `\n      → ${c.hint}` : ''}`);
+      }
       this.output.show(true);
-      const checks = Array.isArray(res.checks) ? res.checks : [];
-      const bad = checks.filter((c) => c.ok === false || c.status === 'error' || c.status === 'fail');
-      if (bad.length > 0) void vscode.window.showWarningMessage(`ContainAI Doctor: ${bad.map((c) => c.name).join(', ')} need attention (details in the output).`);
-      else void vscode.window.showInformationMessage('ContainAI Doctor: details in the "ContainAI Server" output.');
+      const bad = res.checks.filter((c) => c.status === 'error');
+      const warn = res.checks.filter((c) => c.status === 'warn');
+      if (res.ok && bad.length === 0) {
+        void vscode.window.showInformationMessage(`ContainAI Doctor: ready${warn.length ? ` (${warn.length} warning${warn.length === 1 ? '' : 's'})` : ''}. Details in the "ContainAI Server" output.`);
+      } else {
+        const first = bad[0] ?? warn[0];
+        void vscode.window.showWarningMessage(`ContainAI Doctor: ${doctorAction(res.recommendedAction)}${first ? ` — ${first.title}: ${first.hint ?? first.detail}` : ''}`);
+      }
     } catch (err) {
       // the engine being down is exactly when one runs doctor: show the log, not a loop
       this.output.appendLine(`[containai] doctor failed: ${(err as Error)?.message ?? String(err)}`);
       this.output.show(true);
       if ((err as { code?: number })?.code === METHOD_NOT_FOUND) {
-        void vscode.window.showWarningMessage('ContainAI: this containai-rpc server has no Doctor yet; the server log has its engine messages.', 'Show Server Log').then((b) => b && this.output.show(true));
+        void vscode.window.showWarningMessage('ContainAI: this containai-rpc server has no Doctor; the server log has its engine messages.');
         return;
       }
       const e = describeError(err, 'Doctor');
@@ -648,4 +675,23 @@ function gcItems(r: GcResult): string[] {
   const rows = r.candidates.map((c) => `container ${c.name} — ${c.state} ${c.age}${c.workspace ? ` — ${c.workspace}` : ''}`);
   for (const i of r.images?.candidates ?? []) rows.push(`image ${i.reference}`);
   return rows;
+}
+
+function doctorAction(a: DoctorResult['recommendedAction']): string {
+  switch (a) {
+    case 'ready':
+      return 'ready';
+    case 'startDocker':
+      return 'start the Docker engine first';
+    case 'enableIsolation':
+      return 'enable isolation (Sysbox), or allow reduced isolation';
+    case 'buildImage':
+      return 'build the container image first';
+    case 'setupSsh':
+      return 'set up SSH first';
+    case 'fixConfig':
+      return 'fix the configuration first';
+    default:
+      return String(a);
+  }
 }

@@ -11,6 +11,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ cont
   const tree = new ContainerTreeProvider(ctl.store);
   const view = vscode.window.createTreeView('containai.containers', { treeDataProvider: tree, showCollapseAll: false });
   const statusBar = new ContainerStatusBar(ctl.store);
+  const syncMessage = (): void => {
+    const m = tree.viewMessage();
+    if (view.message !== m) view.message = m;
+  };
+  const messageSub = ctl.store.onDidChange(syncMessage);
+  syncMessage();
   // ages ("Up 3 min") are rendered locally: re-render once a minute, no server call
   const tick = setInterval(() => tree.refresh(), 60_000);
 
@@ -21,6 +27,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ cont
     view,
     statusBar,
     { dispose: () => clearInterval(tick) },
+    messageSub,
     // re-list when the view becomes visible (it may have been hidden through a restart)
     view.onDidChangeVisibility((e) => {
       if (e.visible) void ctl.relist();

@@ -12,6 +12,8 @@ export const Methods = {
   configGet: 'containai/configGet',
   gc: 'containai/gc',
   keep: 'containai/keep',
+  sshCleanup: 'containai/sshCleanup',
+  doctor: 'containai/doctor',
 } as const;
 
 /** Notifications the server sends (server → client). */
@@ -19,6 +21,14 @@ export const Notifications = {
   containerChanged: 'containai/containerChanged',
   engineStatus: 'containai/engineStatus',
 } as const;
+
+/** Typed lookups: `ParamsOf<'containai/run'>` is `RunParams`, and so on. */
+export type MethodName = keyof ContainaiProtocol['requests'];
+export type ParamsOf<M extends MethodName> = ContainaiProtocol['requests'][M]['params'];
+export type ResultOf<M extends MethodName> = ContainaiProtocol['requests'][M]['result'];
+export type NotificationName = keyof ContainaiProtocol['notifications'];
+export type NotificationParamsOf<N extends NotificationName> =
+  ContainaiProtocol['notifications'][N]['params'];
 
 /**
  * The containai-rpc protocol 1.0 (see protocol.md): params and result of every request, params of every notification, the initialize exchange and the `data` of a -32803 error.
@@ -75,6 +85,20 @@ export interface ContainaiProtocol {
       params: KeepParams;
       result: KeepResult;
     };
+    /**
+     * Remove the SSH host configs and known_hosts entries of containers that no longer exist in any reachable context; never a file without the ContainAI marker.
+     */
+    'containai/sshCleanup': {
+      params: SshCleanupParams;
+      result: SshCleanupResult;
+    };
+    /**
+     * Check engine, contexts, isolation, image, SSH, ports and config; every problem is a check result with a hint, plus the one action to take first.
+     */
+    'containai/doctor': {
+      params: DoctorParams;
+      result: DoctorResult;
+    };
   };
   notifications: {
     /**
@@ -120,21 +144,45 @@ export interface RunParams {
    * A container name; Docker's naming rule applies.
    */
   container?: string | null;
+  /**
+   * Data volume to mount (default: resolved).
+   */
   dataVolume?: string | null;
   /**
    * Docker context to use.
    */
   context?: string | null;
+  /**
+   * Only report the plan; change nothing.
+   */
   dryRun?: boolean;
+  /**
+   * Recreate the container, keep the volume.
+   */
   fresh?: boolean;
   /**
    * Alias of `fresh`.
    */
   restart?: boolean;
+  /**
+   * Recreate on a new data volume; the old one is kept.
+   */
   reset?: boolean;
+  /**
+   * Create the container protected from gc.
+   */
   keep?: boolean;
+  /**
+   * Image for a new container.
+   */
   image?: string | null;
+  /**
+   * Allow runc without Sysbox for a new container.
+   */
   allowReducedIsolation?: boolean;
+  /**
+   * LSP `WorkDoneProgressParams`: a token of the client's choice; the server then reports `$/progress` begin/report/end under it.
+   */
   workDoneToken?: number | string | null;
 }
 /**
@@ -142,14 +190,32 @@ export interface RunParams {
  * via the `definition` "RunResult".
  */
 export interface RunResult {
+  /**
+   * What was (or, in a dry run, would be) done.
+   */
   action: 'create' | 'start' | 'attach' | 'recreate';
   containerName: string;
+  /**
+   * Normalised workspace path.
+   */
   workspace: string;
   dataVolume: string;
+  /**
+   * Where the volume name came from: `cli`, `env`, `workspace:<path>`, `repo-local`, `user-global`, `default`, `reset` or `container`.
+   */
   dataVolumeSource?: string;
   image: string;
+  /**
+   * The Docker context used.
+   */
   context: string;
+  /**
+   * The container's status afterwards (`absent`: dry run, none yet).
+   */
   state: ('running' | 'stopped' | 'created' | 'paused' | 'restarting' | 'dead') | 'absent';
+  /**
+   * `runc-reduced`: runc without Sysbox (weaker isolation).
+   */
   isolation?: 'sysbox' | 'runc-reduced';
   dryRun: boolean;
   container?: ContainerSummary;
@@ -157,14 +223,20 @@ export interface RunResult {
   warnings?: string[];
 }
 /**
- * One managed container as seen by `list` and carried by notifications.
- *
- * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
- * via the `definition` "ContainerSummary".
+ * Snapshot afterwards; absent in a dry run without container.
  */
 export interface ContainerSummary {
+  /**
+   * Docker's full container id.
+   */
   id: string;
+  /**
+   * Container name, without Docker's leading `/`.
+   */
   name: string;
+  /**
+   * The Docker context it lives in.
+   */
   context: string;
   /**
    * The guide's vocabulary; `removed` only in a `removed` notification.
@@ -174,28 +246,58 @@ export interface ContainerSummary {
    * Docker's raw `.State.Status`.
    */
   dockerState: string;
+  /**
+   * The image it was created from.
+   */
   image: string;
+  /**
+   * Normalised workspace path (`containai.workspace` label).
+   */
   workspace?: string;
+  /**
+   * The data volume mounted at /mnt/agent-data.
+   */
   dataVolume?: string;
+  /**
+   * Host port (127.0.0.1) of its sshd; absent without sshd.
+   */
   sshPort?: number;
+  /**
+   * Protected from `gc`.
+   */
   keep: boolean;
+  /**
+   * RFC 3339 UTC.
+   */
   createdAt?: string;
+  /**
+   * RFC 3339 UTC, last start.
+   */
   startedAt?: string;
+  /**
+   * RFC 3339 UTC, last exit; only when not running.
+   */
   finishedAt?: string;
 }
 /**
- * How to reach a container's sshd (published on 127.0.0.1 only).
- *
- * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
- * via the `definition` "SshEndpoint".
+ * Absent for images without sshd.
  */
 export interface SshEndpoint {
   /**
    * Host alias in ~/.ssh/containai.d (the container name).
    */
   host: string;
+  /**
+   * Always the loopback address.
+   */
   hostname: string;
+  /**
+   * Host port published for the container's sshd.
+   */
   port: number;
+  /**
+   * The user inside the container.
+   */
   user: string;
   /**
    * A command line that opens a session, e.g. `ssh myapp-main`.
@@ -219,9 +321,22 @@ export interface StopParams {
    * Docker context to use.
    */
   context?: string | null;
+  /**
+   * Every managed container (not with a target).
+   */
   all?: boolean;
+  /**
+   * Remove instead of stop; never a volume.
+   */
   remove?: boolean;
+  /**
+   * Do not ask about active sessions.
+   */
   force?: boolean;
+  /**
+   * LSP `WorkDoneProgressParams`: a token of the client's choice; the server then reports `$/progress` begin/report/end under it.
+   */
+  workDoneToken?: number | string | null;
 }
 /**
  * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
@@ -235,10 +350,19 @@ export interface StopResult {
  * via the `definition` "StopOutcome".
  */
 export interface StopOutcome {
+  /**
+   * `*` for a context that could not be listed.
+   */
   containerName: string;
   context: string;
   action: 'stopped' | 'removed' | 'alreadyStopped' | 'notFound' | 'declined' | 'failed';
+  /**
+   * Active sessions found before stopping a running container.
+   */
   sessions?: 'yes' | 'no' | 'unknown';
+  /**
+   * Why, for `notFound` and `failed`.
+   */
   message?: string;
 }
 /**
@@ -264,8 +388,17 @@ export interface StatusParams {
  * via the `definition` "StatusResult".
  */
 export interface StatusResult {
+  /**
+   * Docker's full container id.
+   */
   id: string;
+  /**
+   * Container name, without Docker's leading `/`.
+   */
   name: string;
+  /**
+   * The Docker context it lives in.
+   */
   context: string;
   /**
    * The guide's vocabulary; `removed` only in a `removed` notification.
@@ -275,15 +408,45 @@ export interface StatusResult {
    * Docker's raw `.State.Status`.
    */
   dockerState: string;
+  /**
+   * The image it was created from.
+   */
   image: string;
+  /**
+   * Normalised workspace path (`containai.workspace` label).
+   */
   workspace?: string;
+  /**
+   * The data volume mounted at /mnt/agent-data.
+   */
   dataVolume?: string;
+  /**
+   * Host port (127.0.0.1) of its sshd; absent without sshd.
+   */
   sshPort?: number;
+  /**
+   * Protected from `gc`.
+   */
   keep: boolean;
+  /**
+   * RFC 3339 UTC.
+   */
   createdAt?: string;
+  /**
+   * RFC 3339 UTC, last start.
+   */
   startedAt?: string;
+  /**
+   * RFC 3339 UTC, last exit; only when not running.
+   */
   finishedAt?: string;
+  /**
+   * `runc-reduced`: runc without Sysbox (weaker isolation).
+   */
   isolation?: 'sysbox' | 'runc-reduced';
+  /**
+   * Running only, e.g. `3d 4h 12m`.
+   */
   uptime?: string;
   sessions?: Sessions;
   /**
@@ -303,7 +466,13 @@ export interface StatusResult {
  * via the `definition` "Sessions".
  */
 export interface Sessions {
+  /**
+   * Established TCP connections to port 22.
+   */
   sshConnections: number;
+  /**
+   * Open pseudo-terminals (`/dev/pts/*`).
+   */
   activeTerminals: number;
 }
 /**
@@ -321,6 +490,9 @@ export interface Resources {
    * The container's limit, or the engine's memory if lower.
    */
   memoryLimitBytes?: number;
+  /**
+   * `memoryBytes` / `memoryLimitBytes`, in percent.
+   */
   memoryPercent?: number;
   /**
    * Over the last 0.1-2 s; 100 is one full core.
@@ -346,11 +518,79 @@ export interface ListParams {
  * via the `definition` "ListResult".
  */
 export interface ListResult {
+  /**
+   * The latest `containerChanged` revision sent.
+   */
   revision: number;
-  containers: ContainerSummary[];
+  /**
+   * Sorted by context, then name.
+   */
+  containers: ContainerSummary1[];
   errors?: ContextError[];
 }
 /**
+ * One managed container as seen by `list` and carried by notifications.
+ *
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "ContainerSummary".
+ */
+export interface ContainerSummary1 {
+  /**
+   * Docker's full container id.
+   */
+  id: string;
+  /**
+   * Container name, without Docker's leading `/`.
+   */
+  name: string;
+  /**
+   * The Docker context it lives in.
+   */
+  context: string;
+  /**
+   * The guide's vocabulary; `removed` only in a `removed` notification.
+   */
+  status: ('running' | 'stopped' | 'created' | 'paused' | 'restarting' | 'dead') | 'removed';
+  /**
+   * Docker's raw `.State.Status`.
+   */
+  dockerState: string;
+  /**
+   * The image it was created from.
+   */
+  image: string;
+  /**
+   * Normalised workspace path (`containai.workspace` label).
+   */
+  workspace?: string;
+  /**
+   * The data volume mounted at /mnt/agent-data.
+   */
+  dataVolume?: string;
+  /**
+   * Host port (127.0.0.1) of its sshd; absent without sshd.
+   */
+  sshPort?: number;
+  /**
+   * Protected from `gc`.
+   */
+  keep: boolean;
+  /**
+   * RFC 3339 UTC.
+   */
+  createdAt?: string;
+  /**
+   * RFC 3339 UTC, last start.
+   */
+  startedAt?: string;
+  /**
+   * RFC 3339 UTC, last exit; only when not running.
+   */
+  finishedAt?: string;
+}
+/**
+ * A context whose engine could not be listed.
+ *
  * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
  * via the `definition` "ContextError".
  */
@@ -363,6 +603,9 @@ export interface ContextError {
  * via the `definition` "ConfigGetParams".
  */
 export interface ConfigGetParams {
+  /**
+   * e.g. `data_volume`, `image`, `context`.
+   */
   key: string;
   /**
    * Workspace directory (absolute, or relative to the server's cwd); defaults to the server's working directory.
@@ -375,7 +618,13 @@ export interface ConfigGetParams {
  */
 export interface ConfigGetResult {
   key: string;
+  /**
+   * Absent when the key has no value.
+   */
   value?: string;
+  /**
+   * Where the value comes from, e.g. `workspace:<path>`.
+   */
   source?: string;
 }
 /**
@@ -561,15 +810,162 @@ export interface KeepResult {
   source: 'label' | 'config' | 'both' | 'none';
 }
 /**
+ * `containai/sshCleanup`: with `dryRun`, only report what would be removed.
+ *
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "SshCleanupParams".
+ */
+export interface SshCleanupParams {
+  dryRun?: boolean;
+}
+/**
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "SshCleanupResult".
+ */
+export interface SshCleanupResult {
+  /**
+   * Stale configs: removed, or with `dryRun` the ones that would be.
+   */
+  removed: SshHostConfig[];
+  /**
+   * Configs of containers that still exist.
+   */
+  kept: SshHostConfig[];
+  dryRun: boolean;
+}
+/**
+ * One ContainAI host config file and the container it is for.
+ *
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "SshHostConfig".
+ */
+export interface SshHostConfig {
+  container: string;
+  /**
+   * Absolute path of `~/.ssh/containai.d/<name>.conf`.
+   */
+  configFile: string;
+  /**
+   * Its `Port`, whose known_hosts go too.
+   */
+  port?: number;
+}
+/**
+ * `containai/doctor`: check the selected context, or `context` instead.
+ *
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "DoctorParams".
+ */
+export interface DoctorParams {
+  /**
+   * Docker context to use.
+   */
+  context?: string | null;
+}
+/**
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "DoctorResult".
+ */
+export interface DoctorResult {
+  /**
+   * No check is an error (warnings allowed).
+   */
+  ok: boolean;
+  /**
+   * What to do first: `ready` when nothing needs doing; otherwise the action of the first failing check in the order of the values here.
+   */
+  recommendedAction:
+    'ready' | 'fixConfig' | 'startDocker' | 'enableIsolation' | 'buildImage' | 'setupSsh';
+  /**
+   * What a new container would get on the selected context; absent when it would be refused (no Sysbox, no opt-in) or the engine does not answer.
+   */
+  isolation?: 'sysbox' | 'runc-reduced';
+  checks: Check[];
+}
+/**
+ * One finding. `id` is `<section>.<name>` (sections: config, docker, isolation, image,
+ * ssh); `detail` says what was found, `hint` what to do about a warn or error.
+ *
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "Check".
+ */
+export interface Check {
+  id: string;
+  title: string;
+  status: 'ok' | 'warn' | 'error' | 'skip';
+  detail: string;
+  hint?: string;
+}
+/**
  * `containai/containerChanged`: a fact, with the full snapshot after it.
  *
  * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
  * via the `definition` "ContainerChanged".
  */
 export interface ContainerChanged {
+  /**
+   * One more than the previous notification's.
+   */
   revision: number;
   kind: 'created' | 'started' | 'stopped' | 'removed' | 'recreated' | 'updated';
-  container: ContainerSummary;
+  container: ContainerSummary2;
+}
+/**
+ * One managed container as seen by `list` and carried by notifications.
+ */
+export interface ContainerSummary2 {
+  /**
+   * Docker's full container id.
+   */
+  id: string;
+  /**
+   * Container name, without Docker's leading `/`.
+   */
+  name: string;
+  /**
+   * The Docker context it lives in.
+   */
+  context: string;
+  /**
+   * The guide's vocabulary; `removed` only in a `removed` notification.
+   */
+  status: ('running' | 'stopped' | 'created' | 'paused' | 'restarting' | 'dead') | 'removed';
+  /**
+   * Docker's raw `.State.Status`.
+   */
+  dockerState: string;
+  /**
+   * The image it was created from.
+   */
+  image: string;
+  /**
+   * Normalised workspace path (`containai.workspace` label).
+   */
+  workspace?: string;
+  /**
+   * The data volume mounted at /mnt/agent-data.
+   */
+  dataVolume?: string;
+  /**
+   * Host port (127.0.0.1) of its sshd; absent without sshd.
+   */
+  sshPort?: number;
+  /**
+   * Protected from `gc`.
+   */
+  keep: boolean;
+  /**
+   * RFC 3339 UTC.
+   */
+  createdAt?: string;
+  /**
+   * RFC 3339 UTC, last start.
+   */
+  startedAt?: string;
+  /**
+   * RFC 3339 UTC, last exit; only when not running.
+   */
+  finishedAt?: string;
 }
 /**
  * `containai/engineStatus`: sent after `initialized` and on every change.
@@ -579,8 +975,17 @@ export interface ContainerChanged {
  */
 export interface EngineStatus {
   health: 'ok' | 'warning' | 'error';
+  /**
+   * For people, e.g. the engine version or the failure.
+   */
   message: string;
+  /**
+   * The selected Docker context.
+   */
   context: string;
+  /**
+   * e.g. `unix:///var/run/docker.sock`.
+   */
   endpoint?: string;
 }
 /**
@@ -639,4 +1044,32 @@ export interface ErrorData {
     [k: string]: unknown | undefined;
   }[];
   [k: string]: unknown | undefined;
+}
+/**
+ * How to reach a container's sshd (published on 127.0.0.1 only).
+ *
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "SshEndpoint".
+ */
+export interface SshEndpoint1 {
+  /**
+   * Host alias in ~/.ssh/containai.d (the container name).
+   */
+  host: string;
+  /**
+   * Always the loopback address.
+   */
+  hostname: string;
+  /**
+   * Host port published for the container's sshd.
+   */
+  port: number;
+  /**
+   * The user inside the container.
+   */
+  user: string;
+  /**
+   * A command line that opens a session, e.g. `ssh myapp-main`.
+   */
+  command: string;
 }

@@ -4,14 +4,13 @@
  *
  * The types and the `Methods`/`Notifications` constants come from `protocol.generated.ts`,
  * which `python -m containai_rpc.protocol.generate` writes from protocol.schema.json (itself
- * generated from the pydantic models in containai_rpc/protocol/, the source of truth). This
- * file only adds what is client-side: error codes, a few aliases, and the methods the server
- * does not have yet.
+ * generated from the pydantic models in containai_rpc/protocol/, the source of truth), as do
+ * `MethodName`, `ParamsOf<M>` and `ResultOf<M>`. This file only adds what is client-side:
+ * error codes and a few aliases.
  *
  * No `vscode` import here.
  */
 import type {
-  ContainaiProtocol,
   ContainerChanged,
   ContainerSummary,
   EngineStatus,
@@ -21,21 +20,6 @@ import type {
 } from './protocol.generated';
 
 export * from './protocol.generated';
-
-/** The methods typed by the generated catalogue: name → {params, result}. */
-export type Requests = ContainaiProtocol['requests'];
-export type RequestMethod = keyof Requests;
-export type ParamsOf<M extends RequestMethod> = Requests[M]['params'];
-export type ResultOf<M extends RequestMethod> = Requests[M]['result'];
-
-/**
- * Methods the extension offers a command for but the server's registry does not list yet;
- * calling them against an older server fails with -32601 MethodNotFound, which the commands
- * report as "not supported by this server".
- */
-export const PendingMethods = {
-  doctor: 'containai/doctor',
-} as const;
 
 // ---- errors ------------------------------------------------------------------------------
 
@@ -70,19 +54,4 @@ export type WorkDoneToken = NonNullable<RunParams['workDoneToken']>;
 /** `initializationOptions` of the LSP `initialize` request. */
 export interface ContainaiInitializationOptions {
   containai: InitOptions;
-}
-
-// ---- doctor (not in the registry yet: loosely typed, rendered generically) ---------------
-
-export interface DoctorCheck {
-  name: string;
-  ok?: boolean;
-  status?: string;
-  message?: string;
-  [key: string]: unknown;
-}
-
-export interface DoctorResult {
-  checks?: DoctorCheck[];
-  [key: string]: unknown;
 }

@@ -4,7 +4,7 @@
  * MessageConnection in the tests. Method names and payload types come from ./protocol.
  * No `vscode` import.
  */
-import { Methods, PendingMethods, type DoctorResult, type ParamsOf, type RequestMethod, type ResultOf } from './protocol';
+import { Methods, type MethodName, type ParamsOf, type ResultOf } from './protocol';
 
 /** Structural: matches both LanguageClient.sendRequest and MessageConnection.sendRequest. */
 export interface RpcSender {
@@ -22,7 +22,7 @@ export class ContainaiApi {
   constructor(private readonly sender: RpcSender) {}
 
   /** Any request of the generated catalogue, typed by its method name. */
-  request<M extends RequestMethod>(method: M, params: ParamsOf<M>, token?: unknown): Promise<ResultOf<M>> {
+  request<M extends MethodName>(method: M, params: ParamsOf<M>, token?: unknown): Promise<ResultOf<M>> {
     const p = compact(params as object);
     return token === undefined ? this.sender.sendRequest<ResultOf<M>>(method, p) : this.sender.sendRequest<ResultOf<M>>(method, p, token);
   }
@@ -48,7 +48,10 @@ export class ContainaiApi {
   configGet(params: ParamsOf<typeof Methods.configGet>, token?: unknown): Promise<ResultOf<typeof Methods.configGet>> {
     return this.request(Methods.configGet, params, token);
   }
-  doctor(token?: unknown): Promise<DoctorResult> {
-    return token === undefined ? this.sender.sendRequest<DoctorResult>(PendingMethods.doctor, {}) : this.sender.sendRequest<DoctorResult>(PendingMethods.doctor, {}, token);
+  doctor(params: ParamsOf<typeof Methods.doctor> = {}, token?: unknown): Promise<ResultOf<typeof Methods.doctor>> {
+    return this.request(Methods.doctor, params, token);
+  }
+  sshCleanup(params: ParamsOf<typeof Methods.sshCleanup>, token?: unknown): Promise<ResultOf<typeof Methods.sshCleanup>> {
+    return this.request(Methods.sshCleanup, params, token);
   }
 }

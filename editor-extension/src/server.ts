@@ -8,7 +8,6 @@ import {
   ErrorAction,
   LanguageClient,
   State,
-  TransportKind,
   type CloseHandlerResult,
   type ErrorHandler,
   type ErrorHandlerResult,
@@ -61,7 +60,7 @@ export function createClient(outputChannel: vscode.OutputChannel, onGiveUp: (msg
   const serverOptions: ServerOptions = {
     command: launch.command,
     args: launch.args,
-    transport: TransportKind.stdio,
+    // no `transport`: stdio without vscode-languageclient appending a `--stdio` argument
     options: { env: launch.env, cwd: folder },
   };
   const initializationOptions: ContainaiInitializationOptions = { containai: { protocolVersion: PROTOCOL_VERSION } };

@@ -11,7 +11,10 @@ import { treeMessage } from './model/statusView';
 
 export type TreeNode =
   | { kind: 'container'; container: ContainerSummary; current: boolean }
-  | { kind: 'message'; text: string; severity: 'error' | 'warning' | 'info'; command?: string };
+  | { kind: 'message'; title: string; text: string; severity: 'error' | 'warning' | 'info' | 'action'; command?: string; description?: string };
+
+/** Same words as the welcome view's button. */
+export const RUN_ROW_TITLE = 'Run a container for this workspace';
 
 export class ContainerTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<TreeNode | undefined | void>();
@@ -24,6 +27,12 @@ export class ContainerTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     private readonly home: string | undefined = process.env.HOME,
   ) {
     this.sub = store.onDidChange(() => this.emitter.fire());
+  }
+
+  /** The text for `TreeView.message` (wrapped above the tree), or undefined. */
+  viewMessage(): string | undefined {
+    const msg = treeMessage(this.store);
+    return msg ? `${msg.severity === 'error' ? '⚠ ' : ''}${msg.text}` : undefined;
   }
 
   refresh(): void {
@@ -41,30 +50,41 @@ export class ContainerTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     const msg = treeMessage(s);
     if (msg && msg.severity === 'error') {
       // the engine or the server is down: say so, never an empty list or a spinner forever
-      return [{ kind: 'message', text: msg.text, severity: 'error', command: s.serverState === 'running' ? 'containai.doctor' : 'containai.showServerLog' }];
+      return [{ kind: 'message', title: msg.title, text: msg.text, severity: 'error', command: s.serverState === 'running' ? 'containai.doctor' : 'containai.showServerLog' }];
     }
     if (s.serverState === 'starting' || !s.loaded) {
-      return [{ kind: 'message', text: 'Connecting to the containai-rpc server…', severity: 'info' }];
+      const text = 'Connecting to the containai-rpc server…';
+      return [{ kind: 'message', title: text, text, severity: 'info' }];
     }
     const rows: TreeNode[] = s.sorted().map((c) => ({ kind: 'container', container: c, current: s.isCurrent(c) }));
-    if (msg) rows.push({ kind: 'message', text: msg.text, severity: msg.severity ?? 'warning' });
+    if (rows.length > 0 && s.workspacePath !== undefined && s.current() === undefined) {
+      // other workspaces have containers, this one has none: offer it first
+      rows.unshift({ kind: 'message', title: RUN_ROW_TITLE, text: `This workspace has no container yet${s.workspaceContainerName ? ` (it will be ${s.workspaceContainerName})` : ''}. Click to run one.`, severity: 'action', command: 'containai.run', description: s.workspaceContainerName });
+    }
+    if (msg) rows.push({ kind: 'message', title: msg.title, text: msg.text, severity: msg.severity ?? 'warning' });
     // an empty array lets VS Code show the welcome view ("Run a container for this workspace")
     return rows;
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
     if (node.kind === 'message') {
-      const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+      const item = new vscode.TreeItem(node.title, vscode.TreeItemCollapsibleState.None);
+      if (node.command === 'containai.doctor') item.description = 'click to run Doctor';
+      else if (node.command === 'containai.showServerLog') item.description = 'click for the log';
       item.id = `message:${node.severity}`;
       item.iconPath =
-        node.severity === 'error'
+        node.severity === 'action'
+          ? new vscode.ThemeIcon('play', new vscode.ThemeColor('charts.green'))
+          : node.severity === 'error'
           ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'))
           : node.severity === 'warning'
             ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('editorWarning.foreground'))
             : new vscode.ThemeIcon('sync~spin');
       item.tooltip = node.text;
+      item.accessibilityInformation = { label: node.text };
       item.contextValue = `containaiMessage.${node.severity}`;
-      if (node.command) item.command = { command: node.command, title: 'Details' };
+      if (node.command) item.command = { command: node.command, title: node.title };
+      if (node.description) item.description = node.description;
       return item;
     }
     const c = node.container;

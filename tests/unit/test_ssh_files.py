@@ -112,6 +112,14 @@ def test_host_config_has_the_original_options_and_ssh_reads_it(home: Path) -> No
     assert _ssh_g(home / ".ssh" / "config", "unrelated")["hostname"] == "unrelated"
 
 
+def test_an_unchanged_host_config_is_not_rewritten(home: Path) -> None:
+    conf = _write_conf("app-main", 2301)
+    inode = conf.stat().st_ino
+    assert _write_conf("app-main", 2301).stat().st_ino == inode
+    assert _write_conf("app-main", 2302).stat().st_ino != inode
+    assert "    Port 2302\n" in conf.read_text()
+
+
 def test_include_line_is_added_once_and_the_users_file_kept_byte_for_byte(home: Path) -> None:
     user_config = home / ".ssh" / "config"
     user_config.parent.mkdir(mode=0o700)
@@ -132,7 +140,7 @@ def test_missing_config_gets_just_the_include_line(home: Path) -> None:
 def test_include_line_further_down_moves_to_the_top(home: Path) -> None:
     user_config = home / ".ssh" / "config"
     user_config.parent.mkdir(mode=0o700)
-    user_config.write_text(f"Host a\n  User b\ninclude   ~/.ssh/containai.d/*.conf\nHost c\n")
+    user_config.write_text("Host a\n  User b\ninclude   ~/.ssh/containai.d/*.conf\nHost c\n")
     _write_conf("x-main", 2300)
     assert user_config.read_text() == f"{INCLUDE_LINE}\n\nHost a\n  User b\nHost c\n"
 
@@ -199,8 +207,11 @@ def test_known_hosts_replace_check_and_forget(home: Path) -> None:
     assert path.read_text() == before  # nothing accepted silently
 
     known_hosts.forget(2300, "app-main")
-    assert "[127.0.0.1]:2300 ssh-" not in path.read_text()
-    assert "[127.0.0.1]:2400" in path.read_text()
+    assert path.read_text() == (
+        "# comment stays\n"
+        "[127.0.0.1]:2400 ssh-ed25519 AAAAother\n"
+        "@cert-authority [127.0.0.1]:2300 ssh-ed25519 AAAAca\n"
+    )
 
 
 def test_hashed_entries_are_matched_too(home: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from containai_rpc.cli.commands import config, gc, inspect, lifecycle, ssh
+from containai_rpc.cli.commands import config, doctor, gc, inspect, lifecycle, ssh
 from containai_rpc.cli.commands.base import Command
 
 COMMANDS: tuple[Command, ...] = (
@@ -11,4 +11,5 @@ COMMANDS: tuple[Command, ...] = (
     *config.COMMANDS,
     *gc.COMMANDS,
     *ssh.COMMANDS,
+    *doctor.COMMANDS,
 )

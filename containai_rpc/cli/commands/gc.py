@@ -85,9 +85,9 @@ def _outcome(r: dict[str, Any]) -> list[str]:
     return lines
 
 
-def gc_exit_code(r: dict[str, Any]) -> int:
-    """1 when anything failed to go, like the original; a refusal or a skip is not a failure."""
-    return 1 if r.get("failed") else 0
+def gc_failed(r: dict[str, Any]) -> bool:
+    """Exit 1 when anything failed to go, like the original; a refusal or a skip is fine."""
+    return bool(r.get("failed"))
 
 
 def _keep_args(p: argparse.ArgumentParser) -> None:
@@ -117,6 +117,7 @@ COMMANDS = (
         render_gc,
         long_running=True,
         interactive=True,
+        failed=gc_failed,
     ),
     Command(
         "keep",

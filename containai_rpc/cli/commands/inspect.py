@@ -14,6 +14,8 @@ def render_status(r: dict[str, Any]) -> str:
     if r.get("uptime"):
         lines.append(f"  Uptime: {r['uptime']}")
     lines.append(f"  Image: {r['image']}")
+    if r.get("keep"):
+        lines.append("  Keep: yes (protected from gc)")
     sessions = r.get("sessions")
     if sessions:
         lines += [

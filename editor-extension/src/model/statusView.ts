@@ -34,10 +34,10 @@ export function statusBarView(store: ContainerStore, now: number): StatusBarView
   if (store.engineDown) {
     const e = store.engine;
     const msg = e?.health === 'error' ? e.message : store.listError ?? 'unreachable';
-    const where = e?.endpoint ? ` (${e.context}: ${e.endpoint})` : e?.context ? ` (${e.context})` : '';
+    const where = e?.endpoint && !msg.includes(e.endpoint) ? ` (${e.context}: ${e.endpoint})` : e?.context && !msg.includes(`'${e.context}'`) ? ` (${e.context})` : '';
     return {
       text: '$(error) Docker unreachable',
-      tooltip: `ContainAI: the Docker engine is unreachable${where}: ${msg}. Click for actions.`,
+      tooltip: `ContainAI: the Docker engine is unreachable${where}: ${msg.replace(/\.$/, '')}.\nClick for actions (Doctor, server log, restart).`,
       severity: 'error',
       state: 'engine-error',
     };
@@ -69,18 +69,34 @@ export function statusBarView(store: ContainerStore, now: number): StatusBarView
   return { text: `$(vm) ${c.name}: ${c.status}`, tooltip: tip, severity: warn, state: 'other' };
 }
 
-/** A message for the tree view when it should not just list containers; undefined = list them. */
-export function treeMessage(store: ContainerStore): { text: string; severity: Severity } | undefined {
+/**
+ * A message for the tree view when it should not just list containers; undefined = list them.
+ * `title` fits a tree row; `text` is the whole story (the view's message and the tooltip).
+ */
+export function treeMessage(store: ContainerStore): { title: string; text: string; severity: Severity } | undefined {
   if (store.serverState === 'stopped' || store.serverState === 'failed') {
-    return { text: `The containai-rpc server is not running${store.serverMessage ? `: ${store.serverMessage}` : ''}. Use "ContainAI: Show Server Log" or "Restart Server".`, severity: 'error' };
+    return {
+      title: 'ContainAI server not running',
+      text: `The containai-rpc server is not running${store.serverMessage ? `: ${store.serverMessage}` : ''}. Use "ContainAI: Show Server Log" or "ContainAI: Restart Server".`,
+      severity: 'error',
+    };
   }
   if (store.engineDown) {
     const e = store.engine;
     const msg = e?.health === 'error' ? e.message : store.listError ?? 'unreachable';
-    return { text: `Docker engine unreachable${e?.endpoint ? ` at ${e.endpoint}` : ''}: ${msg}. Run "ContainAI: Doctor" for details.`, severity: 'error' };
+    const at = e?.endpoint && !msg.includes(e.endpoint) ? ` at ${e.endpoint}` : '';
+    return {
+      title: 'Docker engine unreachable',
+      text: `Docker engine unreachable${at}: ${msg.replace(/\.$/, '')}. Run "ContainAI: Doctor" for details.`,
+      severity: 'error',
+    };
   }
   if (store.listErrors.length > 0) {
-    return { text: store.listErrors.map((e) => `${e.context}: ${e.message}`).join('; '), severity: 'warning' };
+    return {
+      title: `${store.listErrors.length} context${store.listErrors.length === 1 ? '' : 's'} unreachable`,
+      text: store.listErrors.map((e) => `${e.context}: ${e.message}`).join('; '),
+      severity: 'warning',
+    };
   }
   return undefined;
 }

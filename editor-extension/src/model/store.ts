@@ -87,6 +87,13 @@ export class ContainerStore {
       // what we knew may be stale now; the next list after a restart replaces it
       this.revisionValue = undefined;
     }
+    if (state === 'starting') {
+      // a (re)started server reports the engine afresh: do not keep showing the old verdict
+      this.engineValue = undefined;
+      this.listErrorValue = undefined;
+      this.listErrorsValue = [];
+      this.loadedValue = false;
+    }
     this.fire();
   }
 

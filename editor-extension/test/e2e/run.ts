@@ -21,6 +21,8 @@ const REPO_ROOT = path.resolve(EXT_ROOT, '..');
 const RESULTS = process.env.E2E_RESULTS ?? path.join(EXT_ROOT, 'test-results');
 const IMAGE = process.env.CONTAINAI_E2E_IMAGE ?? 'containai-test-tiny:latest';
 const SERVER = process.env.CONTAINAI_RPC_SERVER ?? path.join(REPO_ROOT, '.venv', 'bin', 'containai-rpc');
+/** The server's command line (not the cache folder /var/cache/containai-rpc that code-server lives in). */
+const SERVER_CMDLINE = new RegExp(`(^|\\s)${SERVER.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`);
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -91,6 +93,34 @@ function makeGitWorkspace(dir: string): void {
   for (const args of [['init', '-q', '-b', 'main'], ['add', '.'], ['commit', '-q', '-m', 'init']]) cp.execFileSync('git', args, { cwd: dir, env, stdio: 'ignore' });
 }
 
+/** Descendants of `root` (a process this script started) whose command line matches. */
+function descendants(root: number, match: RegExp): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (pid: number): void => {
+    for (const c of children.get(pid) ?? []) {
+      try {
+        if (match.test(fs.readFileSync(`/proc/${c}/cmdline`, 'utf8').replace(/\0/g, ' '))) out.push(c);
+      } catch {
+        // exited meanwhile
+      }
+      walk(c);
+    }
+  };
+  walk(root);
+  return out;
+}
+
 // ---- workbench helpers ------------------------------------------------------------------
 
 function statusItem(page: Page): Locator {
@@ -145,6 +175,16 @@ async function openSidebar(page: Page): Promise<Locator> {
   const view = page.locator('.pane').filter({ has: page.locator('.pane-header[aria-label^="Containers"]') }).first();
   if (!(await view.isVisible().catch(() => false))) await icon.click();
   await view.waitFor({ state: 'visible', timeout: 10_000 });
+  // a wider sidebar makes the screenshots readable: drag the sash at its right edge
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (box && box.width < 500) {
+    const y = box.y + box.height / 2;
+    await page.mouse.move(box.x + box.width + 1, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 560, y, { steps: 8 });
+    await page.mouse.up();
+    await page.mouse.move(1000, 600);
+  }
   return view;
 }
 
@@ -153,14 +193,27 @@ function treeRow(view: Locator, name: string): Locator {
 }
 
 async function dismissNotifications(page: Page): Promise<void> {
-  // "Clear all notifications" keeps later screenshots readable
-  await page.keyboard.press('Escape');
-  const toasts = page.locator('.notifications-toasts .notification-toast');
-  for (let i = 0; i < 5 && (await toasts.count()) > 0; i++) {
-    const close = toasts.first().locator('.codicon-notifications-clear');
-    if (await close.isVisible().catch(() => false)) await close.click({ timeout: 1000 }).catch(() => undefined);
-    else break;
-  }
+  // keeps later screenshots readable
+  await runPaletteCommand(page, 'Notifications: Clear All Notifications');
+  await until('toasts gone', async () => (await page.locator('.notifications-toasts .notification-toast:visible').count()) === 0, 3000).catch(() => undefined);
+}
+
+/** Waits until a toast has faded in (the workbench animates it), so a screenshot shows it. */
+async function settled(toast: Locator): Promise<void> {
+  await until('toast opaque', async () => {
+    const o = await toast.evaluate((el) => {
+      type El = { parentElement: El | null };
+      const g = globalThis as unknown as { getComputedStyle(x: El): { opacity: string } };
+      let e: El | null = el as unknown as El;
+      let op = 1;
+      while (e) {
+        op *= Number(g.getComputedStyle(e).opacity || '1');
+        e = e.parentElement;
+      }
+      return op;
+    });
+    return o > 0.98;
+  }, 600, 15).catch(() => undefined);
 }
 
 // ---- main -------------------------------------------------------------------------------
@@ -213,6 +266,8 @@ async function main(): Promise<void> {
           'update.mode': 'none',
           'chat.disableAIFeatures': true,
           'workbench.colorTheme': 'Default Dark Modern',
+          // no fade-ins: a short-lived progress notification is fully drawn when it is shot
+          'workbench.reduceMotion': 'on',
           'workbench.secondarySideBar.defaultVisibility': 'hidden',
           'window.restoreWindows': 'none',
         },
@@ -275,14 +330,16 @@ async function main(): Promise<void> {
       // the progress notification is short-lived with the tiny image: grab it if we can
       const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'ContainAI:' }).filter({ has: page.locator('.monaco-progress-container') });
       const spinning = statusItem(page);
+      let sawBusy = false;
       const found = await until('progress notification or running', async () => {
         if (await toast.first().isVisible().catch(() => false)) return 'toast';
         const s = await statusState(page);
-        if (s?.state === 'busy') return 'busy';
-        if (s?.state === 'running') return 'running';
+        if (s?.state === 'busy') sawBusy = true;
+        if (s?.state === 'running') return sawBusy ? 'busy' : 'running';
         return undefined;
       }, 30_000, 10).catch(() => 'none');
       if (found === 'toast' || found === 'busy') {
+        if (found === 'toast') await settled(toast.first());
         await shot(page, '02-run-progress.png');
         progressShot = found === 'toast';
       }
@@ -321,7 +378,8 @@ async function main(): Promise<void> {
       const state = docker('inspect', '-f', '{{.State.Status}}', running);
       if (state !== 'exited') throw new Error(`docker says ${state}`);
     });
-    await page.mouse.move(700, 500);
+    await dismissNotifications(page);
+    await page.mouse.click(1000, 600);
     await shot(page, '05-stopped-by-inline-action.png');
 
     const lagMs = await step('after `docker stop` from outside the UI follows within a second', async () => {
@@ -340,8 +398,21 @@ async function main(): Promise<void> {
       return lag;
     });
     log(`UI followed docker stop after ${lagMs} ms`);
-    await page.mouse.move(700, 500);
+    await page.mouse.click(1000, 600);
     await shot(page, '06-followed-external-docker-stop.png');
+
+    await step('the server is restarted when it dies (kill -9), and the UI comes back', async () => {
+      const pids = descendants(server!.pid!, SERVER_CMDLINE);
+      if (pids.length === 0) throw new Error('no containai-rpc process under code-server');
+      for (const pid of pids) log(`killing ${pid}: ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      await until('a new server process', () => {
+        const now = descendants(server!.pid!, SERVER_CMDLINE);
+        return now.length > 0 && now.every((p) => !pids.includes(p));
+      }, 20_000, 100);
+      await waitStatus(page, ['stopped'], 20_000);
+      await until('tree row back', async () => /, stopped, /.test((await treeRow(view, running).getAttribute('aria-label')) ?? ''), 10_000);
+    });
 
     await step('with the engine unreachable: status bar error state, tree says so', async () => {
       writeSettings({ DOCKER_HOST: `unix://${scratch}/no-engine.sock` });
@@ -351,8 +422,22 @@ async function main(): Promise<void> {
       log(`error item background: ${bg}`);
     });
     await dismissNotifications(page);
-    await page.mouse.move(700, 500);
+    await page.mouse.click(1000, 600);
+    await statusItem(page).hover();
+    await page.locator('.monaco-hover, .workbench-hover, [role="tooltip"]').first().waitFor({ state: 'visible', timeout: 3000 }).catch(() => undefined);
     await shot(page, '07-engine-unreachable.png');
+
+    await step('the tree\'s error row runs Doctor, whose report lands in the output', async () => {
+      await page.keyboard.press('Escape');
+      await view.locator('.monaco-list-row', { hasText: 'Docker engine unreachable' }).first().click();
+      const panel = page.locator('.part.panel');
+      await panel.waitFor({ state: 'visible', timeout: 10_000 });
+      await until('doctor report in the output', async () => /[✓✗]/.test(await panel.locator('.view-lines').first().innerText().catch(() => '')), 15_000, 100);
+      const text = await panel.locator('.view-lines').first().innerText();
+      if (!/Docker|engine/i.test(text)) throw new Error(`output: ${text.slice(0, 500)}`);
+    });
+    await page.mouse.click(1000, 300);
+    await shot(page, '08-doctor-with-engine-down.png');
 
     await step('the extension host log has no activation errors', async () => {
       const logs: string[] = [];

@@ -170,9 +170,12 @@ describe('ContainerStore', () => {
     assert.equal(s.current(), undefined);
   });
 
-  it('a server restart forgets the revision so the next change re-lists', () => {
+  it('a server restart forgets the revision and the engine verdict', () => {
     const s = readyStore([summary()], 7);
+    s.applyEngineStatus({ health: 'error', message: 'down', context: 'default' });
     s.setServerState('starting');
+    assert.equal(s.engineDown, false);
+    assert.equal(s.loaded, false);
     s.setServerState('running');
     assert.equal(s.applyChange({ revision: 1, kind: 'stopped', container: summary({ status: 'stopped' }) }).gap, true);
   });

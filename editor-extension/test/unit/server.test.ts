@@ -148,6 +148,25 @@ describe('protocol client against the real server', { timeout: 120_000 }, () => 
     });
   });
 
+  it('keep marks the container, gc dry run never lists a kept or running one', async () => {
+    const kept = await server.api.keep({ workspace: ws, keep: true });
+    assert.equal(kept.containerName, created!.containerName);
+    assert.equal(kept.keep, true);
+    const plan = await server.api.gc({ dryRun: true, age: '0d' });
+    assert.equal(plan.dryRun, true);
+    assert.ok(!plan.candidates.some((c) => c.name === created!.containerName), 'a kept container is never a gc candidate');
+    const unkept = await server.api.keep({ workspace: ws, keep: false });
+    assert.equal(unkept.keep, false);
+  });
+
+  it('doctor answers with checks and a recommended action', async () => {
+    const res = await server.api.doctor({});
+    assert.equal(typeof res.ok, 'boolean');
+    assert.ok(res.checks.length > 0);
+    for (const c of res.checks) assert.ok(['ok', 'warn', 'error', 'skip'].includes(c.status), c.status);
+    assert.equal(typeof res.recommendedAction, 'string');
+  });
+
   it('stop and remove keeps the volume and notifies "removed"', async () => {
     const before = server.changes.length;
     const res = await server.api.stop({ workspace: ws, remove: true, force: true });

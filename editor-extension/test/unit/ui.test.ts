@@ -56,6 +56,7 @@ describe('tree', () => {
       nodes.map((n) => (n.kind === 'container' ? n.container.name : n.text)),
       ['myapp-main', 'other-dev'],
     );
+    assert.equal(tree.viewMessage(), undefined);
     const item = tree.getTreeItem(nodes[0] as TreeNode) as unknown as vscodeStub.TreeItem;
     assert.equal(item.label, 'myapp-main');
     assert.equal(item.description, 'Stopped 2 d · this workspace');
@@ -85,6 +86,24 @@ describe('tree', () => {
     tree.dispose();
   });
 
+  it('offers "Run a container for this workspace" first when only other workspaces have containers', () => {
+    const { store, tree, bar } = setup();
+    store.setServerState('running');
+    store.setWorkspaceContainerName('myapp-main');
+    store.applyList({ revision: 1, containers: [summary({ id: 'o', name: 'other-dev', workspace: '/w/other' })] });
+    const nodes = tree.getChildren();
+    assert.equal(nodes.length, 2);
+    const first = tree.getTreeItem(nodes[0]!) as unknown as vscodeStub.TreeItem;
+    assert.equal(first.label, 'Run a container for this workspace');
+    assert.equal(first.description, 'myapp-main');
+    assert.equal(first.command?.command, 'containai.run');
+    assert.equal(first.iconPath?.id, 'play');
+    store.applyChange({ revision: 2, kind: 'created', container: summary() });
+    assert.deepEqual(tree.getChildren().map((n) => n.kind), ['container', 'container']);
+    bar.dispose();
+    tree.dispose();
+  });
+
   it('says clearly that the engine is unreachable instead of an empty list', () => {
     const { store, tree, bar } = setup();
     store.setServerState('running');
@@ -95,7 +114,10 @@ describe('tree', () => {
     const n = nodes[0]!;
     assert.equal(n.kind, 'message');
     const item = tree.getTreeItem(n) as unknown as vscodeStub.TreeItem;
-    assert.match(String(item.label), /Docker engine unreachable at unix:\/\/\/dead\.sock/);
+    assert.equal(item.label, 'Docker engine unreachable');
+    // the endpoint is said once, even when the server's message already names it
+    assert.equal(String(item.tooltip), 'Docker engine unreachable: Cannot connect to the Docker daemon at unix:///dead.sock. Run "ContainAI: Doctor" for details.');
+    assert.match(tree.viewMessage() ?? '', /unreachable: Cannot connect to the Docker daemon at unix:\/\/\/dead\.sock/);
     assert.equal(item.iconPath?.id, 'error');
     assert.equal(item.command?.command, 'containai.doctor');
     bar.dispose();

@@ -1,0 +1,387 @@
+"""Issue 10 acceptance on real engines: several Docker contexts, one of them over SSH.
+
+Every engine here is a private dockerd (conftest's `Daemon`, each in its own network
+namespace), registered as a Docker context in a test-private DOCKER_CONFIG, so `stop --all`
+and friends never reach the main daemon, where other tests' containers run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from containai_rpc.cli.session import Session
+from containai_rpc.engine import EngineSet
+from containai_rpc.engine.contexts import PROBE_TIMEOUT_S
+from containai_rpc.protocol.models import ListParams
+from containai_rpc.service.inventory import list_containers
+
+pytestmark = pytest.mark.engine
+
+SSHD = Path("/usr/sbin/sshd")
+TINY = "containai-test-tiny:latest"
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def daemons(dedicated_engine: Any) -> Iterator[Callable[[], Any]]:
+    """Private dockerds on demand: conftest's `dedicated_engine` first, then more made the
+    same way (its class; conftest itself is not importable from every test session)."""
+    pending: list[Any] = [dedicated_engine]
+    started: list[Any] = []
+
+    def start() -> Any:
+        if pending:
+            return pending.pop()
+        token = uuid.uuid4().hex[:8]
+        root = Path(f"/tmp/cai-d-{token}")
+        daemon = type(dedicated_engine)(
+            root=root, host=f"unix://{root}/d.sock", netns=f"cai-{token}"
+        )
+        started.append(daemon)
+        daemon.start()
+        daemon.load_image()
+        return daemon
+
+    yield start
+    for daemon in started:
+        if daemon.proc is not None:
+            try:
+                with contextlib.closing(daemon.client()) as client:
+                    for container in client.containers.list(all=True):
+                        container.remove(force=True)
+            except docker.errors.DockerException:
+                pass
+        daemon.stop()
+        subprocess.run(["umount", "-R", str(daemon.root / "exec")], capture_output=True)
+        subprocess.run(["ip", "netns", "delete", daemon.netns], capture_output=True)
+        shutil.rmtree(daemon.root, ignore_errors=True)
+
+
+@pytest.fixture
+def docker_config(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private docker CLI config folder, without config.json (the SDK misses contexts
+    there; we must not), and no DOCKER_HOST/DOCKER_CONTEXT from the outer environment."""
+    path = sandbox.root / "dockercfg"
+    path.mkdir()
+    for var in ("DOCKER_HOST", "DOCKER_CONTEXT"):
+        sandbox.env.pop(var, None)
+        monkeypatch.delenv(var, raising=False)
+    sandbox.env["DOCKER_CONFIG"] = str(path)
+    monkeypatch.setenv("DOCKER_CONFIG", str(path))
+    return path
+
+
+def create_context(config: Path, name: str, host: str) -> None:
+    """`docker --config <dir> context create <name> --docker host=<host>`: the real CLI."""
+    subprocess.run(
+        ["docker", "--config", str(config), "context", "create", name, "--docker", f"host={host}"],
+        check=True,
+        capture_output=True,
+    )
+
+
+def configure(sandbox: Any, text: str) -> None:
+    with sandbox.config_file.open("a") as f:
+        f.write("\n" + text)
+
+
+def cai_json(sandbox: Any, *args: str, cwd: Path | None = None) -> Any:
+    proc = sandbox.cai(*args, "--json", cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def timed_request(method: str, params: dict[str, Any]) -> tuple[Any, float]:
+    """One request to a real server process; the time of the request alone (a server's
+    start-up is no part of what is measured, and varies with the machine's load)."""
+
+    async def go() -> tuple[Any, float]:
+        async with Session() as session:
+            began = time.monotonic()
+            result = await session.request(method, params)
+            return result, time.monotonic() - began
+
+    return asyncio.run(go())
+
+
+def states(client: docker.DockerClient) -> dict[str, str]:
+    return {row["Names"][0].lstrip("/"): row["State"] for row in client.api.containers(all=True)}
+
+
+# --------------------------------------------------------------------------- two engines
+
+
+def test_list_run_status_stop_all_across_two_engines(sandbox, docker_config, daemons):
+    first, second = daemons(), daemons()
+    create_context(docker_config, "first", first.host)
+    create_context(docker_config, "second", second.host)
+    configure(sandbox, '[secure_engine]\ncontext_name = "first"\n[engine]\ncontexts = ["second"]\n')
+    one, two = first.client(), second.client()
+    alpha, beta = sandbox.workspace("alpha"), sandbox.workspace("beta")
+
+    ran_a = cai_json(sandbox, "run", cwd=alpha)
+    ran_b = cai_json(sandbox, "run", "--context", "second", cwd=beta)
+    a, b = ran_a["containerName"], ran_b["containerName"]
+    assert (ran_a["context"], ran_a["isolation"]) == ("first", "runc-reduced")
+    assert (ran_b["context"], ran_b["isolation"]) == ("second", "runc-reduced")
+    assert states(one) == {a: "running"} and states(two) == {b: "running"}
+
+    listed = cai_json(sandbox, "list")
+    assert {(c["name"], c["context"]) for c in listed["containers"]} == {
+        (a, "first"),
+        (b, "second"),
+    }
+    assert "errors" not in listed
+    only_second = cai_json(sandbox, "list", "--context", "second")
+    assert [c["name"] for c in only_second["containers"]] == [b]
+
+    status_b = cai_json(sandbox, "status", "--context", "second", cwd=beta)
+    assert (status_b["name"], status_b["context"], status_b["status"]) == (b, "second", "running")
+    assert status_b["isolation"] == "runc-reduced"
+    status_a = cai_json(sandbox, "status", cwd=alpha)  # the selected context: first
+    assert (status_a["name"], status_a["context"]) == (a, "first")
+
+    stopped = cai_json(sandbox, "stop", "--all")
+    assert {(r["containerName"], r["context"], r["action"]) for r in stopped["results"]} == {
+        (a, "first", "stopped"),
+        (b, "second", "stopped"),
+    }
+    assert states(one) == {a: "exited"} and states(two) == {b: "exited"}
+
+    # The second engine goes away: `list` still answers, at once, with an error entry.
+    two.close()
+    second.stop()
+    listed, took = timed_request("containai/list", {})
+    print(f"list request with one of two engines stopped: {took:.2f} s")
+    assert [(c["name"], c["context"]) for c in listed["containers"]] == [(a, "first")]
+    [error] = listed["errors"]
+    assert error["context"] == "second"
+    assert f"not reachable at {second.host}: socket not found" in error["message"]
+    assert took < 5, "an unreachable context must not make `list` slow"
+
+    doctor = cai_json(sandbox, "doctor")  # exit 0: the selected engine is fine
+    checks = {c["id"]: c for c in doctor["checks"]}
+    assert checks["docker.engine"]["status"] == "ok"
+    assert first.host in checks["docker.engine"]["detail"]
+    assert checks["docker.context.second"]["status"] == "warn"
+    assert "socket not found" in checks["docker.context.second"]["detail"]
+
+    second.start()  # back: listed again, without an error
+    listed = cai_json(sandbox, "list")
+    assert {(c["name"], c["context"]) for c in listed["containers"]} == {
+        (a, "first"),
+        (b, "second"),
+    }
+    assert "errors" not in listed
+    one.close()
+
+
+def test_a_hung_engine_costs_one_probe_timeout(sandbox, docker_config, daemons):
+    """A daemon that accepts connections but never answers (SIGSTOP) is cut off by the
+    bounded probe; the other context is listed meanwhile (both run concurrently)."""
+    first, second = daemons(), daemons()
+    create_context(docker_config, "first", first.host)
+    create_context(docker_config, "second", second.host)
+    one = first.client()
+    one.containers.create(TINY, name="kept-m", labels={"containai.managed": "true"})
+    engines = EngineSet("first", ["second"])
+    assert second.proc is not None
+    os.kill(second.proc.pid, signal.SIGSTOP)
+    try:
+        began = time.monotonic()
+        result = list_containers(engines, ListParams())
+        took = time.monotonic() - began
+    finally:
+        os.kill(second.proc.pid, signal.SIGCONT)
+        engines.close()
+        one.close()
+    print(f"list with a hung engine: {took:.2f} s (probe timeout {PROBE_TIMEOUT_S} s)")
+    assert [(c.name, c.context) for c in result.containers] == [("kept-m", "first")]
+    assert [e.context for e in result.errors or []] == ["second"]
+    assert took < PROBE_TIMEOUT_S + 1.5
+
+
+# --------------------------------------------------------------------------- context rules
+
+
+def test_context_selection_follows_the_docker_cli(sandbox, docker_config, monkeypatch):
+    """No engine needed: which context is selected and managed, from files and env only."""
+    create_context(docker_config, "mine", "unix:///run/mine.sock")
+    assert EngineSet().default_context() == "default"  # no config.json: `default`
+    assert EngineSet().endpoint("mine") == "unix:///run/mine.sock"
+
+    (docker_config / "config.json").write_text('{"currentContext": "mine"}')
+    assert EngineSet().default_context() == "mine"  # `docker context use mine`
+    monkeypatch.setenv("DOCKER_CONTEXT", "default")
+    assert EngineSet().default_context() == "default"
+
+    create_context(docker_config, "containai-docker", "unix:///run/sysbox.sock")
+    assert EngineSet().default_context() == "containai-docker"  # beats the current one
+    assert EngineSet().managed_contexts() == ["containai-docker"]
+    assert EngineSet("mine").managed_contexts() == ["mine", "containai-docker"]
+    assert EngineSet("mine", ["other"]).managed_contexts() == ["mine", "other"]
+
+    monkeypatch.setenv("DOCKER_HOST", "unix:///run/explicit.sock")  # explicit: wins
+    assert EngineSet().default_context() == "default"
+    assert EngineSet().endpoint("default") == "unix:///run/explicit.sock"
+    assert EngineSet().managed_contexts() == ["default"]
+
+
+def test_unknown_and_damaged_contexts_are_domain_errors(sandbox, docker_config):
+    engines = EngineSet("nowhere")
+    rows = dict(engines.each(engines.managed_contexts(), lambda e: e.context))
+    assert rows["nowhere"].reason == "contextNotFound"
+    create_context(docker_config, "broken", "unix:///run/x.sock")
+    [meta] = docker_config.glob("contexts/meta/*/meta.json")
+    meta.write_text("{not json")
+    [(name, error)] = engines.each(["broken"], lambda e: e.context)
+    assert (name, error.reason) == ("broken", "contextInvalid")
+    assert str(meta) in error.message
+
+
+# --------------------------------------------------------------------------- over SSH
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _banner(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            return s.recv(4) == b"SSH-"
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def sshd(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], int]]:
+    """A private sshd on 127.0.0.1 whose sessions see `DOCKER_HOST=<engine>`, so the
+    docker CLI's `docker system dial-stdio` there reaches that engine: a remote host.
+
+    The client side lives in the sandbox HOME: a key, known_hosts and `~/.ssh/config`.
+    OpenSSH reads the config of the passwd home, not `$HOME`, so an `ssh` on PATH adds
+    `-F $HOME/.ssh/config` (the docker SDK shells out to `ssh` like the CLI).
+    """
+    if not SSHD.exists():
+        pytest.fail("openssh-server is not installed (apt-get install -y openssh-server)")
+    work = sandbox.root / "sshd"
+    work.mkdir()
+    dot_ssh = sandbox.home / ".ssh"
+    dot_ssh.mkdir(mode=0o700)
+    key, host_key = dot_ssh / "id_test", work / "host_key"
+    for path in (key, host_key):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+    shutil.copy(key.with_suffix(".pub"), work / "authorized_keys")
+    (dot_ssh / "config").write_text(
+        "Host 127.0.0.1\n"
+        f"  IdentityFile {key}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {dot_ssh / 'known_hosts'}\n  StrictHostKeyChecking accept-new\n"
+        "  BatchMode yes\n  LogLevel ERROR\n"
+    )
+    shim = sandbox.root / "bin"
+    shim.mkdir()
+    (shim / "ssh").write_text('#!/bin/sh\nexec /usr/bin/ssh -F "$HOME/.ssh/config" "$@"\n')
+    (shim / "ssh").chmod(0o755)
+    path = f"{shim}:{os.environ['PATH']}"
+    sandbox.env["PATH"] = path
+    monkeypatch.setenv("PATH", path)
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(docker_host: str) -> int:
+        port = _free_port()
+        Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
+        options = {
+            "ListenAddress": "127.0.0.1",
+            "Port": str(port),
+            "HostKey": str(host_key),
+            "AuthorizedKeysFile": str(work / "authorized_keys"),
+            "PidFile": str(work / "sshd.pid"),
+            "PermitRootLogin": "prohibit-password",
+            "PasswordAuthentication": "no",
+            "KbdInteractiveAuthentication": "no",
+            "UsePAM": "no",
+            "StrictModes": "no",
+            "SetEnv": f"DOCKER_HOST={docker_host}",
+        }
+        argv = [str(SSHD), "-D", "-e", "-f", "/dev/null"]
+        for name, value in options.items():
+            argv += ["-o", f"{name}={value}"]
+        log = (work / "sshd.log").open("ab")
+        procs.append(subprocess.Popen(argv, stdout=log, stderr=log))
+        deadline = time.monotonic() + 10
+        while not _banner(port):
+            assert procs[-1].poll() is None, (work / "sshd.log").read_text()
+            assert time.monotonic() < deadline, "sshd did not answer within 10 s"
+            time.sleep(0.05)  # bounded poll: sshd has no readiness signal
+        return port
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_remote_engine_over_ssh(sandbox, docker_config, daemons, sshd):
+    remote = daemons()
+    port = sshd(remote.host)
+    endpoint = f"ssh://{getpass.getuser()}@127.0.0.1:{port}"
+    create_context(docker_config, "remote", endpoint)
+    configure(sandbox, '[secure_engine]\ncontext_name = "remote"\n')
+    client = remote.client()
+    ws = sandbox.workspace("faraway")
+    timings: dict[str, float] = {}
+
+    def timed(label: str, *args: str, cwd: Path | None = None) -> Any:
+        began = time.monotonic()
+        result = cai_json(sandbox, *args, cwd=cwd)
+        timings[label] = time.monotonic() - began
+        return result
+
+    ran = timed("run", "run", cwd=ws)
+    name = ran["containerName"]
+    assert (ran["context"], ran["action"], ran["isolation"]) == ("remote", "create", "runc-reduced")
+    assert states(client) == {name: "running"}
+
+    status = timed("status", "status", cwd=ws)
+    assert (status["name"], status["context"], status["status"]) == (name, "remote", "running")
+    listed = timed("list", "list")
+    assert [(c["name"], c["context"]) for c in listed["containers"]] == [(name, "remote")]
+    assert "errors" not in listed
+    explicit = timed("list --context", "list", "--context", "remote")
+    assert [c["name"] for c in explicit["containers"]] == [name]
+
+    doctor = timed("doctor", "doctor")
+    engine_check = next(c for c in doctor["checks"] if c["id"] == "docker.engine")
+    assert engine_check["status"] == "ok" and endpoint in engine_check["detail"]
+
+    stopped = timed("stop", "stop", cwd=ws)
+    assert [(r["containerName"], r["context"], r["action"]) for r in stopped["results"]] == [
+        (name, "remote", "stopped")
+    ]
+    assert states(client) == {name: "exited"}
+    client.close()
+    print(
+        "over ssh (cai wall time incl. server start): "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+    )

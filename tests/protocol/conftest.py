@@ -1,0 +1,237 @@
+"""pytest-lsp fixtures for protocol tests: the real server over stdio on a real engine.
+
+    async def test_something(cai: CaiClient, sandbox: Sandbox) -> None:
+        listed = await cai.request("containai/list")
+        change = await cai.expect(CONTAINER_CHANGED, lambda p: p["kind"] == "stopped")
+
+(`CONTAINER_CHANGED`/`ENGINE_STATUS` come from containai_rpc.server.live; fixtures are
+used by name — import this module's names for type checking only, since every test
+folder has a module called `conftest`.)
+
+- `cai`: a server (`python -m containai_rpc`) started with `sandbox.env` — pytest-lsp
+  *replaces* the environment, so the sandbox's HOME/XDG/CONTAINAI_* are all it sees —
+  and initialized with `initializationOptions.containai.protocolVersion = "1.0"` and the
+  client capabilities `window.workDoneProgress` and `window.showMessage`.
+- `cai_server(env=..., work_done_progress=..., show_message=...)`: start more servers, or
+  servers with another environment or fewer capabilities (e.g. `DOCKER_HOST` of the
+  `dedicated_engine` fixture from tests/conftest.py). All are shut down after the test.
+- Every `containai/*` notification of the registry lands in `client.notifications` (an
+  asyncio.Queue of `Push`) and in `client.pushes` (the whole history, for checks such as
+  "revisions without gaps"). `await client.expect(method, where, timeout)` takes from
+  the queue until one matches (others are skipped, but stay in `pushes`).
+- `window/showMessageRequest` is answered with `client.answer`: `FIRST_ACTION` (default),
+  an action title, None (dismissed) or a callable `(params) -> title | None`; the
+  questions asked are in `client.questions`.
+- `$/progress` is recorded by pytest-lsp in `client.progress_reports[token]` and also
+  queued in `client.progress` as `(token, value)`, so a test can act at a given step.
+  A client-chosen token must be announced first: `client.expect_progress(token)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pytest_asyncio
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+
+from containai_rpc.jsonrpc import converter_factory
+from containai_rpc.protocol.models import PROTOCOL_VERSION
+from containai_rpc.protocol.registry import NOTIFICATIONS
+from containai_rpc.server.live import CONTAINER_CHANGED
+
+SERVER_COMMAND = [sys.executable, "-m", "containai_rpc"]
+FIRST_ACTION = object()  # `client.answer` default: click the first offered button
+SHUTDOWN_TIMEOUT_S = 15.0
+
+Answer = Callable[[types.ShowMessageRequestParams], str | None]
+
+
+@dataclass(frozen=True)
+class Push:
+    """One server → client notification, with the monotonic time it arrived."""
+
+    method: str
+    params: dict[str, Any]
+    received_at: float
+
+
+class CaiClient(LanguageClient):
+    """A pytest-lsp client that keeps params as plain JSON and records our pushes."""
+
+    def __init__(self) -> None:
+        super().__init__(converter_factory=converter_factory)
+        self.notifications: asyncio.Queue[Push] = asyncio.Queue()
+        self.pushes: list[Push] = []
+        self.progress: asyncio.Queue[tuple[int | str, Any]] = asyncio.Queue()
+        self.answer: str | Answer | object | None = FIRST_ACTION
+        self.questions: list[types.ShowMessageRequestParams] = []
+        features = dict(DEFAULT_CLIENT_FEATURES)
+        features[types.PROGRESS] = _on_progress
+        features[types.WINDOW_SHOW_MESSAGE_REQUEST] = _on_question
+        register_lsp_features(self, features)
+        for spec in NOTIFICATIONS:
+            self.feature(spec.name)(_recorder(spec.name))
+
+    @property
+    def server_pid(self) -> int:
+        assert self._server is not None, "the server is not running"
+        return self._server.pid
+
+    async def request(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        """A containai/* request; the result as plain JSON (errors raise JsonRpcException)."""
+        return await self.protocol.send_request_async(method, params or {})
+
+    async def expect(
+        self,
+        method: str,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+        timeout: float = 10.0,
+    ) -> dict[str, Any]:
+        """The next `method` notification matching `where` (waits at most `timeout` s)."""
+        return (await self.expect_push(method, where, timeout)).params
+
+    async def expect_push(
+        self,
+        method: str,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+        timeout: float = 10.0,
+    ) -> Push:
+        """Like `expect`, with the arrival time (for latency measurements)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no matching {method} within {timeout} s")
+            try:
+                push = await asyncio.wait_for(self.notifications.get(), remaining)
+            except TimeoutError:
+                raise TimeoutError(f"no matching {method} within {timeout} s") from None
+            if push.method == method and (where is None or where(push.params)):
+                return push
+
+    def expect_progress(self, token: int | str) -> None:
+        """Announce a client-chosen token (pytest-lsp warns about unknown tokens)."""
+        self.progress_reports.setdefault(token, [])
+
+    async def next_progress(self, token: int | str, kind: str, timeout: float = 10.0) -> Any:
+        """The next `$/progress` value of `kind` for `token`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got, value = await asyncio.wait_for(
+                self.progress.get(), max(0.0, deadline - time.monotonic())
+            )
+            if got == token and value.get("kind") == kind:
+                return value
+
+    def changes(self) -> list[dict[str, Any]]:
+        """Every containerChanged received so far, in order."""
+        return [p.params for p in self.pushes if p.method == CONTAINER_CHANGED]
+
+
+# pygls wants plain functions as features; the client comes in as `ls`.
+
+
+def _recorder(method: str) -> Callable[[CaiClient, Any], None]:
+    def record(ls: CaiClient, params: Any) -> None:
+        push = Push(method, params, time.monotonic())
+        ls.pushes.append(push)
+        ls.notifications.put_nowait(push)
+
+    return record
+
+
+def _on_progress(ls: CaiClient, params: types.ProgressParams) -> None:
+    DEFAULT_CLIENT_FEATURES[types.PROGRESS](ls, params)
+    ls.progress.put_nowait((params.token, params.value))
+
+
+def _on_question(
+    ls: CaiClient, params: types.ShowMessageRequestParams
+) -> types.MessageActionItem | None:
+    ls.questions.append(params)
+    titles = [a.title for a in params.actions or []]
+    answer = ls.answer
+    if answer is FIRST_ACTION:
+        title = titles[0] if titles else None
+    elif callable(answer):
+        title = answer(params)
+    else:
+        title = answer  # type: ignore[assignment]
+    return types.MessageActionItem(title=title) if title is not None else None
+
+
+class StartServer(Protocol):
+    def __call__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        work_done_progress: bool = True,
+        show_message: bool = True,
+    ) -> Awaitable[CaiClient]: ...
+
+
+async def start_server(
+    env: dict[str, str], *, work_done_progress: bool = True, show_message: bool = True
+) -> CaiClient:
+    """Start and initialize one server (also usable outside pytest, e.g. by bench/)."""
+    config = ClientServerConfig(
+        server_command=SERVER_COMMAND, client_factory=CaiClient, server_env=env
+    )
+    client = await config.start()
+    assert isinstance(client, CaiClient)
+    window = types.WindowClientCapabilities(
+        work_done_progress=work_done_progress,
+        show_message=types.ShowMessageRequestClientCapabilities() if show_message else None,
+    )
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(window=window),
+            initialization_options={"containai": {"protocolVersion": PROTOCOL_VERSION}},
+        )
+    )
+    return client
+
+
+async def stop_server(client: CaiClient) -> None:
+    """shutdown + exit, bounded: a server a test broke on purpose is terminated instead."""
+    with contextlib.suppress(TimeoutError, RuntimeError, ConnectionError):
+        await asyncio.wait_for(client.shutdown_session(), SHUTDOWN_TIMEOUT_S)
+    await client.stop()
+
+
+@pytest_asyncio.fixture
+async def cai_server(sandbox: Any) -> AsyncIterator[StartServer]:
+    """Factory of initialized servers (default env: the test's sandbox)."""
+    started: list[CaiClient] = []
+
+    async def start(
+        env: dict[str, str] | None = None,
+        *,
+        work_done_progress: bool = True,
+        show_message: bool = True,
+    ) -> CaiClient:
+        client = await start_server(
+            dict(sandbox.env if env is None else env),
+            work_done_progress=work_done_progress,
+            show_message=show_message,
+        )
+        started.append(client)
+        return client
+
+    yield start
+    for client in started:
+        await stop_server(client)
+
+
+@pytest_asyncio.fixture
+async def cai(cai_server: StartServer) -> CaiClient:
+    """The default server of a test: sandbox env, progress and confirmations supported."""
+    return await cai_server()
