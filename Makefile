@@ -8,13 +8,13 @@ SHELL := /bin/bash
 VENV          := .venv
 STAMP         := $(VENV)/.containai-installed
 PY            := $(VENV)/bin/python
-LINT_PATHS    := $(wildcard containai_rpc tests bench scripts)
+LINT_PATHS    := $(wildcard containai_rpc tests bench scripts examples)
 # `make run` works on this directory (make -C changes it): override with CAI_WORKSPACE=<dir>.
 CAI_WORKSPACE ?= $(CURDIR)
 ARGS          ?=
 PYTEST_ARGS   ?=
 
-.PHONY: help setup engine images lint test run bench clean
+.PHONY: help setup engine images lint test test-python test-extension run bench clean
 
 help:
 	@echo 'make run     set up, then `cai run` in $$CAI_WORKSPACE (default: here); ARGS=... passes options'
@@ -36,10 +36,17 @@ images: engine
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 
-test: setup lint
+test: test-python test-extension
+
+test-python: setup lint
 	@$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) || { rc=$$?; \
 	  [ $$rc -ne 5 ] || echo 'make test: pytest collected no tests (exit 5): that is a failure' >&2; \
 	  exit $$rc; }
+
+# The extension: npm ci, build, node --test, .vsix, then the end-to-end run in a real
+# VS Code (code-server, cached under /var/cache/containai-rpc) driven by headless Chromium.
+test-extension: setup
+	@editor-extension/scripts/test.sh
 
 run: setup
 	@echo 'make run: CONTAINAI_ALLOW_REDUCED_ISOLATION=1 (no Sysbox here: runc + CAP_SYS_ADMIN, weaker isolation)' >&2

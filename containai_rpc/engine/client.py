@@ -15,6 +15,7 @@ import docker
 import docker.errors
 import requests.exceptions
 
+from containai_rpc.core.naming import quote_for_message
 from containai_rpc.engine.models import (
     DATA_MOUNT,
     MANAGED_LABEL,
@@ -238,10 +239,10 @@ class Engine:
     def create(self, spec: CreateSpec) -> ContainerInfo:
         """Create (not start) a container as the original's `docker run` would (spec §4.4)."""
         host_config: dict[str, Any] = {
-            "binds": {
-                spec.data_volume: {"bind": DATA_MOUNT, "mode": "rw"},
-                spec.workspace: {"bind": WORKSPACE_MOUNT, "mode": "rw"},
-            },
+            "binds": {spec.data_volume: {"bind": DATA_MOUNT, "mode": "rw"}},
+            # A structured mount, not a `src:dst:mode` bind string: a workspace path may
+            # contain `:` or `,`, which the bind syntax would split or refuse.
+            "mounts": [docker.types.Mount(WORKSPACE_MOUNT, spec.workspace, type="bind")],
             "runtime": spec.runtime,
         }
         if spec.ssh_port is not None:
@@ -315,6 +316,11 @@ class Engine:
         except DomainError as exc:
             if exc.reason == "containerNotFound":
                 return None
+            cause = exc.__cause__
+            if isinstance(cause, docker.errors.APIError) and cause.status_code == 400:
+                raise DomainError(  # e.g. "invalid reference format": bad input, not the engine
+                    "invalidName", f"Invalid image reference: {quote_for_message(image)}"
+                ) from None
             raise
         return dict((data.get("Config") or {}).get("Labels") or {})
 

@@ -237,8 +237,8 @@ class LiveServer:
         if result is not None:
             info, keep = result
             self._push([self.cache.apply(key[0], key[1], info, keep)])
-        if r.again and result is not None:
-            r.again, r.first = False, self._loop.time() if self._loop else 0.0
+        if r.again and result is not None:  # events came while it was inspected: again
+            r.again, r.first = False, asyncio.get_running_loop().time()
             self._schedule(key, DEBOUNCE_S)
         else:  # done, or the engine failed: its watcher reconnects and relists
             del self._refresh[key]
@@ -284,7 +284,7 @@ class LiveServer:
                 if exc is None:
                     result = fut.result()
                 elif not isinstance(exc, DomainError):
-                    log.warning("live refresh failed: %r", exc)
+                    log.warning("live state job failed: %r", exc)
             done(result)
 
         try:

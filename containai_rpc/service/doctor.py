@@ -97,12 +97,9 @@ def config_checks() -> tuple[list[Finding], Settings | None]:
             state,
             finding("config.settings", "Settings", "error", exc.message, exc.hint, "fixConfig"),
         ], None
-    detail = f"image {settings.image}, SSH ports {_range(settings.ssh_port_range)}"
+    start, end = settings.ssh_port_range
+    detail = f"image {settings.image}, SSH ports {start}-{end}"
     return [state, finding("config.settings", "Settings", "ok", detail)], settings
-
-
-def _range(port_range: tuple[int, int]) -> str:
-    return f"{port_range[0]}-{port_range[1]}"
 
 
 # --------------------------------------------------------------------------- engines
@@ -309,7 +306,7 @@ def ssh_dir_check() -> Finding:
     path, title = hostconfig.host_config_dir(), "SSH config dir"
     if not path.exists():
         return finding("ssh.configDir", title, "ok", _not_yet(path))
-    if not path.is_dir() or not os.access(path, os.W_OK | os.X_OK):
+    if not path.is_dir() or not os.access(path, os.R_OK | os.W_OK | os.X_OK):
         return finding(
             "ssh.configDir",
             title,
@@ -318,8 +315,16 @@ def ssh_dir_check() -> Finding:
             f"Move {path} aside (or make it yours, mode 700); the next run recreates it.",
             "setupSsh",
         )
-    count = len(hostconfig.our_host_configs())
+    count = _host_configs()
     return finding("ssh.configDir", title, "ok", f"{path} ({count} host config(s))")
+
+
+def _host_configs() -> int:
+    """How many ContainAI host configs exist (0 when the folder cannot be read)."""
+    try:
+        return len(hostconfig.our_host_configs())
+    except OSError:
+        return 0
 
 
 def ssh_include_check() -> Finding:
@@ -341,7 +346,7 @@ def ssh_include_check() -> Finding:
     if includes:
         detail = f"{path}: present but not first, so earlier Host blocks win"
         return finding("ssh.include", title, "warn", detail, top)
-    if hostconfig.our_host_configs():
+    if _host_configs():
         detail = f"{path}: missing, so 'ssh <container>' does not find the containers"
         return finding("ssh.include", title, "warn", detail, top)
     return finding("ssh.include", title, "ok", f"{path}: not added yet (the first run adds it)")

@@ -260,6 +260,7 @@ def run(engine: Engine, p: RunParams, hooks: Hooks, *, cwd: str | None = None) -
         except DomainError as exc:
             if exc.reason != "cancelled" or action == "attach":
                 raise
+            _record_state(plan, p)  # it is the workspace's container now (reset: new volume)
             raise DomainError(
                 "cancelled",
                 f"Cancelled while verifying: container {plan.name} was {_DONE[action]} and "

@@ -159,6 +159,13 @@ def test_list_run_status_stop_all_across_two_engines(sandbox, docker_config, dae
     status_a = cai_json(sandbox, "status", cwd=alpha)  # the selected context: first
     assert (status_a["name"], status_a["context"]) == (a, "first")
 
+    stopped = cai_json(sandbox, "stop", "--context", "second", cwd=beta)
+    assert [(r["containerName"], r["context"], r["action"]) for r in stopped["results"]] == [
+        (b, "second", "stopped")
+    ]
+    assert states(one) == {a: "running"} and states(two) == {b: "exited"}
+    cai_json(sandbox, "run", "--context", "second", cwd=beta)  # started again
+
     stopped = cai_json(sandbox, "stop", "--all")
     assert {(r["containerName"], r["context"], r["action"]) for r in stopped["results"]} == {
         (a, "first", "stopped"),

@@ -17,14 +17,18 @@ folder has a module called `conftest`.)
   `dedicated_engine` fixture from tests/conftest.py). All are shut down after the test.
 - Every `containai/*` notification of the registry lands in `client.notifications` (an
   asyncio.Queue of `Push`) and in `client.pushes` (the whole history, for checks such as
-  "revisions without gaps"). `await client.expect(method, where, timeout)` takes from
-  the queue until one matches (others are skipped, but stay in `pushes`).
+  "revisions without gaps"; `client.changes()` is the containerChanged part).
+  `await client.expect(method, where, timeout)` takes from the queue until one matches
+  (others are skipped, but stay in `pushes`); `expect_push` also gives the arrival time.
 - `window/showMessageRequest` is answered with `client.answer`: `FIRST_ACTION` (default),
   an action title, None (dismissed) or a callable `(params) -> title | None`; the
   questions asked are in `client.questions`.
 - `$/progress` is recorded by pytest-lsp in `client.progress_reports[token]` and also
-  queued in `client.progress` as `(token, value)`, so a test can act at a given step.
-  A client-chosen token must be announced first: `client.expect_progress(token)`.
+  queued in `client.progress` as `(token, value)`, so a test can act at a given step
+  (`await client.next_progress(token, "report")`). Announce a client-chosen token first
+  with `client.expect_progress(token)` (pytest-lsp warns about unknown tokens).
+- `start_server(env)` / `stop_server(client)` do the same outside pytest (bench/ uses
+  them, loading this file by path).
 """
 
 from __future__ import annotations

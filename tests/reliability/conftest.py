@@ -105,14 +105,18 @@ def servers(sandbox: Any, tmp_path: Path) -> Iterator[ServerFactory]:
         server.close()
     crashed += [s for s in started if s.hung_at_shutdown]
     TALLY["server crashes"] += len(crashed)
-    assert not crashed, [f"pid {s.pid} exit {s.proc.returncode}: {s.stderr_text()}" for s in crashed]
+    assert not crashed, [
+        f"pid {s.pid} exit {s.proc.returncode}: {s.stderr_text()}" for s in crashed
+    ]
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not TALLY:
         return
     t = TALLY
-    faults = ", ".join(f"{k.split(': ', 1)[1]} {v}" for k, v in sorted(t.items()) if k.startswith("faults: "))
+    faults = ", ".join(
+        f"{k.split(': ', 1)[1]} {v}" for k, v in sorted(t.items()) if k.startswith("faults: ")
+    )
     line = (
         f"containai reliability ({PROFILE} profile): "
         f"{t['fuzzed messages']} fuzzed messages + {t['framing cases']} malformed frames, "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from conftest import TALLY, check_untouched, check_volumes_kept, container_fingerprint, scaled
@@ -111,31 +111,38 @@ def _pools(root: Path, workspaces: list[Path], canary: Path) -> dict[str, list[A
     }
 
 
-def _fields(spec_params: Any) -> list[str]:
-    return [f.alias or name for name, f in spec_params.model_fields.items()]
+def _fields(spec_params: Any) -> dict[str, tuple[bool, bool]]:
+    """Wire name → (is a boolean, is required) of a params model's fields."""
+    return {
+        f.alias or name: (bool in (f.annotation, *get_args(f.annotation)), f.is_required())
+        for name, f in spec_params.model_fields.items()
+    }
 
 
 @st.composite
-def params_for(draw: st.DrawFn, fields: list[str], pools: dict[str, list[Any]]) -> Any:
-    """An object with some known fields (pool, other type, or junk) and maybe extra ones."""
-    shape = draw(st.integers(0, 19))
+def params_for(
+    draw: st.DrawFn, fields: dict[str, tuple[bool, bool]], pools: dict[str, list[Any]]
+) -> Any:
+    """Params that are well-typed (pool values: they reach the service) or hostile (wrong
+    types, junk, extra fields, not an object: they must be refused cleanly)."""
+    shape = draw(st.integers(0, 9))
     if shape == 0:
         return draw(_json_values().filter(lambda v: not isinstance(v, dict)))
+    hostile = shape < 4
     params: dict[str, Any] = {}
-    for name in fields:
-        if draw(st.booleans()):
+    for name, (boolean, required) in fields.items():
+        if draw(st.booleans()) and not (required and not hostile):
             continue
-        choice = draw(st.integers(0, 9))
-        if choice < 6 and name in pools:
-            params[name] = draw(st.sampled_from(pools[name]))
-        elif choice < 8:
-            params[name] = draw(st.booleans())
-        else:
+        if hostile and draw(st.integers(0, 2)) == 0:
             params[name] = draw(_json_values())
-    if shape == 1:
+        elif name in pools:
+            params[name] = draw(st.sampled_from(pools[name]))
+        elif boolean:
+            params[name] = draw(st.booleans())
+    if hostile:
         params.update(draw(st.dictionaries(st.text(max_size=12), _json_values(), max_size=3)))
-    if "dryRun" in fields and "dryRun" not in params and draw(st.integers(0, 3)) > 0:
-        params["dryRun"] = True  # most runs stay dry: speed, while every branch is reached
+    if "dryRun" in fields and "dryRun" not in params and draw(st.booleans()):
+        params["dryRun"] = True  # many runs stay dry: speed, while every branch is reached
     return params
 
 
@@ -173,7 +180,10 @@ def messages(draw: st.DrawFn, pools: dict[str, list[Any]]) -> tuple[str, dict[st
     message: dict[str, Any] = {"jsonrpc": "2.0", "method": method, "params": params}
     envelope = draw(st.integers(0, 19))
     if envelope < 15:
-        return "request", {**message, "id": draw(st.integers() | st.text(max_size=20).map("f-{}".format))}
+        return "request", {
+            **message,
+            "id": draw(st.integers() | st.text(max_size=20).map("f-{}".format)),
+        }
     if envelope < 17:
         message.pop("params") if draw(st.booleans()) else None
         return "other", message  # a notification
@@ -203,12 +213,17 @@ def _check_response(response: dict[str, Any], message: dict[str, Any], codes: Co
     error = response.get("error") or {}
     code = error.get("code")
     codes[str(code)] += 1
+    if code == -32602 and isinstance(error.get("data"), dict):
+        for e in error["data"].get("errors") or [{"loc": ["?"]}]:
+            codes[f"{message['method']}: 32602 {e['loc'][:1]}"] += 1
     assert code in ALLOWED_CODES, f"{code} {error.get('message')!r} for {message!r}"
     assert error.get("message"), response
     data = error.get("data")
     if code == -32803:
         assert isinstance(data, dict) and data.get("reason"), response
         codes[f"{message['method']}: {data['reason']}"] += 1
+        if data["reason"] == "engineError":
+            print("ENGINEERROR", error["message"][:300], json.dumps(message)[:500])
     assert "traceback" not in json.dumps(data).lower(), response
 
 
@@ -357,8 +372,9 @@ FRAMING_CASES: dict[str, bytes] = {
     "json but not an object": frame(b"[1, 2, 3]"),
     "json scalar": frame(b"42"),
     "invalid utf-8": frame(b'{"jsonrpc": "2.0", "id": 1, "method": "\xff\xfe"}'),
-    "lone surrogate escape": frame(b'{"jsonrpc":"2.0","id":"s","method":"containai/run",'
-                                   b'"params":{"workspace":"\\udc80"}}'),
+    "lone surrogate escape": frame(
+        b'{"jsonrpc":"2.0","id":"s","method":"containai/run","params":{"workspace":"\\udc80"}}'
+    ),
     "deeply nested": frame(b"[" * 100_000 + b"]" * 100_000),
     "body shorter than content-length": b"Content-Length: 150\r\n\r\n" + frame(LIST)[:-10],
     "body longer than content-length": b"Content-Length: 5\r\n\r\n" + LIST,

@@ -1,0 +1,195 @@
+"""Rows of the side-by-side comparison and the Markdown they become.
+
+Machines here are noisy, so a row carries medians and p95s, never one absolute time, and
+the number that matters is the ratio to the alternative measured in the same run.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Stat = Literal["p50", "p95", "ratio"]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """n, median and p95 of one series (p95 equals the median for a single value)."""
+
+    n: int
+    p50: float
+    p95: float
+
+    @classmethod
+    def of(cls, samples: list[float]) -> Summary:
+        if not samples:
+            raise ValueError("no samples")
+        p95 = statistics.quantiles(samples, n=20)[18] if len(samples) >= 2 else samples[0]
+        return cls(len(samples), statistics.median(samples), p95)
+
+    @classmethod
+    def ms(cls, seconds: list[float]) -> Summary:
+        return cls.of([s * 1000 for s in seconds])
+
+
+@dataclass(frozen=True)
+class Target:
+    """`stat` of the row must be at most `limit`; `text` is how the brief words it."""
+
+    stat: Stat
+    limit: float
+    text: str
+
+
+@dataclass
+class Row:
+    """One measured thing, optionally next to what a user would otherwise run."""
+
+    what: str
+    ours: Summary
+    unit: str = "ms"
+    alternative: str | None = None
+    theirs: Summary | None = None
+    target: Target | None = None
+    quoted: bool = False  # the alternative is a documented figure, not run here
+
+    @property
+    def ratio(self) -> float | None:
+        if self.theirs is None or self.theirs.p50 == 0:
+            return None
+        return self.ours.p50 / self.theirs.p50
+
+    def actual(self, stat: Stat) -> float | None:
+        return {"p50": self.ours.p50, "p95": self.ours.p95, "ratio": self.ratio}[stat]
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None:
+            return None
+        value = self.actual(self.target.stat)
+        return None if value is None else value <= self.target.limit
+
+    def verdict(self) -> str:
+        """`yes`, or `NO` with how far off (the factor over the limit)."""
+        if self.target is None or self.met is None:
+            return "—"
+        if self.met:
+            return "yes"
+        value = self.actual(self.target.stat)
+        assert value is not None
+        over = value / self.target.limit if self.target.limit else float("inf")
+        return f"**NO** ({over:.1f}x the limit)"
+
+
+@dataclass
+class Section:
+    title: str
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _num(value: float, unit: str) -> str:
+    if unit == "ms":
+        return f"{value:.1f} ms" if abs(value) < 100 else f"{value:.0f} ms"
+    return f"{value:.2f} {unit}" if abs(value) < 10 else f"{value:.1f} {unit}"
+
+
+def table(rows: list[Row]) -> str:
+    out = [
+        "| what | n | median | p95 | alternative | alt. median | ratio | target | met? |",
+        "|---|---:|---:|---:|---|---:|---:|---|---|",
+    ]
+    for r in rows:
+        theirs = r.theirs
+        alt_n = "quoted" if r.quoted else (f"n={theirs.n}" if theirs else "")
+        alt = f"{r.alternative} ({alt_n})" if r.alternative else "—"
+        ratio = f"{r.ratio:.3g}x" if r.ratio is not None else "—"
+        p95 = _num(r.ours.p95, r.unit) if r.ours.n >= 2 else "—"
+        out.append(
+            f"| {r.what} | {r.ours.n} | {_num(r.ours.p50, r.unit)} | {p95} | {alt} "
+            f"| {_num(theirs.p50, r.unit) if theirs else '—'} | {ratio} "
+            f"| {r.target.text if r.target else '—'} | {r.verdict()} |"
+        )
+    return "\n".join(out)
+
+
+def machine_facts() -> dict[str, str]:
+    """What the numbers depend on: cores, CPU, kernel, Python, Docker."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in open("/proc/cpuinfo").read().splitlines()  # noqa: SIM115
+            if line.startswith("model name")
+        ),
+        "unknown",
+    )
+    versions = subprocess.run(
+        [
+            "docker",
+            "version",
+            "--format",
+            "{{.Server.Version}} (API {{.Server.APIVersion}}), client {{.Client.Version}}",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "docker": versions.stdout.strip() or versions.stderr.strip(),
+    }
+
+
+def load_average() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+KEPT = "<!-- Below this line: hand-written analysis, kept when the bench rewrites the file. -->"
+
+
+def document(
+    sections: list[Section],
+    facts: dict[str, str],
+    profile: str,
+    loads: tuple[str, str],
+    seconds: float,
+) -> str:
+    """The generated part of results.md: machine facts, then one table per section."""
+    lines = [
+        "# Benchmarks: containai-rpc against what a user would otherwise run",
+        "",
+        f"Generated by `make bench{' ARGS=--quick' if profile == 'quick' else ''}` "
+        f"(`python -m bench`), profile **{profile}**, {seconds:.0f} s. Medians and p95 of "
+        "repeated runs; *ratio* = our median / the alternative's median, measured in the "
+        "same run on the same machine (below 1 = we are faster).",
+        "",
+        "| machine | |",
+        "|---|---|",
+        *(f"| {k} | {v} |" for k, v in facts.items()),
+        f"| load average (1/5/15 min) at start | {loads[0]} |",
+        f"| load average (1/5/15 min) at end | {loads[1]} |",
+        "",
+    ]
+    for section in sections:
+        lines += [f"## {section.title}", "", table(section.rows), ""]
+        lines += [f"- {note}" for note in section.notes]
+        if section.notes:
+            lines.append("")
+    return "\n".join(lines)
+
+
+def write(path: Path, generated: str) -> None:
+    """Replace the generated part of `path`, keep its hand-written analysis."""
+    kept = ""
+    if path.exists():
+        old = path.read_text()
+        if KEPT in old:
+            kept = old[old.index(KEPT) :]
+    path.write_text(f"{generated}\n{kept or KEPT + chr(10)}")
