@@ -14,7 +14,7 @@ CAI_WORKSPACE ?= $(CURDIR)
 ARGS          ?=
 PYTEST_ARGS   ?=
 
-.PHONY: help setup engine images lint test test-python test-extension run bench clean
+.PHONY: help setup engine images lint test test-python test-extension run bench clean reliability
 
 help:
 	@echo 'make run     set up, then `cai run` in $$CAI_WORKSPACE (default: here); ARGS=... passes options'
@@ -51,6 +51,10 @@ test-extension: setup
 run: setup
 	@echo 'make run: CONTAINAI_ALLOW_REDUCED_ISOLATION=1 (no Sysbox here: runc + CAP_SYS_ADMIN, weaker isolation)' >&2
 	@cd '$(CAI_WORKSPACE)' && CONTAINAI_ALLOW_REDUCED_ISOLATION=1 exec '$(CURDIR)/$(VENV)/bin/cai' run $(ARGS)
+
+# The reliability tests' long profile (`make test` runs their fast one): more fuzzing, longer races.
+reliability: setup
+	CONTAINAI_RELIABILITY_PROFILE=long $(PY) -m pytest -q -p no:cacheprovider --timeout=3600 tests/reliability $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) -m bench $(ARGS)

@@ -93,7 +93,11 @@ def floor() -> float:
 
 
 def import_breakdown(module: str, runs: int = 3) -> list[tuple[str, float]]:
-    """Self import time (ms, median of `runs`) per package; ours per subpackage."""
+    """Import time (ms, median of `runs`) per package that our code imports.
+
+    Each module's self time goes to the outermost package on its import path that is not
+    ours (paramiko imported by docker counts as docker), our own modules by subpackage.
+    """
     per_run: list[dict[str, float]] = []
     for _ in range(runs):
         err = subprocess.run(
@@ -102,14 +106,20 @@ def import_breakdown(module: str, runs: int = 3) -> list[tuple[str, float]]:
             text=True,
             check=True,
         ).stderr
-        groups: dict[str, float] = defaultdict(float)
+        entries = []
         for line in err.splitlines():
-            if not line.startswith("import time:") or "self [us]" in line:
-                continue
-            self_us, _, name = (part.strip() for part in line[12:].split("|"))
-            parts = name.split(".")
-            key = ".".join(parts[:2]) if parts[0] == "containai_rpc" else parts[0]
-            groups[key] += int(self_us) / 1000
+            if line.startswith("import time:") and "self [us]" not in line:
+                self_us, _, name = line[12:].split("|")
+                depth = (len(name) - len(name.lstrip()) - 1) // 2
+                entries.append((depth, int(self_us) / 1000, name.strip()))
+        groups: dict[str, float] = defaultdict(float)
+        path: list[str] = []
+        for depth, ms, name in reversed(entries):  # importtime prints children first
+            del path[depth:]
+            path.append(name)
+            outer = next((n for n in path if not n.startswith("containai_rpc")), None)
+            key = outer.split(".")[0] if outer else ".".join(name.split(".")[:2])
+            groups[key] += ms
         per_run.append(groups)
     names = {name for groups in per_run for name in groups}
     medians = {name: statistics.median(g.get(name, 0.0) for g in per_run) for name in names}

@@ -328,12 +328,9 @@ async def run(quick: bool) -> dict[str, Any]:
 
 
 def _remove_daemon(daemon: Any) -> None:
-    """Stop the private dockerd and leave nothing behind: no container runs by now, and
-    its data-root is a bind mount of its own."""
-    daemon.stop()
-    subprocess.run(["umount", "-R", str(daemon.root / "exec")], capture_output=True)
-    subprocess.run(["umount", "-R", str(daemon.root / "data")], capture_output=True)
-    subprocess.run(["ip", "netns", "delete", daemon.netns], capture_output=True)
+    """`Daemon.destroy()`, then what it leaves: the data-root, a bind mount of its own."""
+    daemon.destroy()
+    subprocess.run(["umount", "-R", str(daemon.root)], capture_output=True)
     shutil.rmtree(daemon.root, ignore_errors=True)
 
 

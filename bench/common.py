@@ -28,6 +28,9 @@ from bench.bench_status import sandbox_env
 ROOT = Path(__file__).resolve().parents[1]
 TINY_IMAGE = "containai-test-tiny:latest"
 SSHD_IMAGE = "containai:latest"
+# Workspace labels on the main engine, shared by the status and run sections (one
+# container per image, created by whichever section needs it first).
+WORKSPACES = {SSHD_IMAGE: "bst", TINY_IMAGE: "btn"}
 
 
 @dataclass(frozen=True)
@@ -80,4 +83,7 @@ def private_engine() -> Iterator[Any]:
         daemon.load_image(TINY_IMAGE)
         yield daemon
     finally:
+        # Stopped first, its (not running) containers go with the data-root: no 1000 removals.
+        daemon.stop()
+        subprocess.run(["umount", "-R", str(daemon.root / "data")], capture_output=True)
         _remove_daemon(daemon)

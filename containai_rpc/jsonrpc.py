@@ -23,8 +23,21 @@ def _as_is(obj: dict[str, Any], cls: type) -> Any:
     return cls(**{k: v for k, v in obj.items() if k in attrs.fields_dict(cls)})
 
 
+_JSON_LEAVES = (str, int, float, bool, type(None))
+
+
 def converter_factory() -> Any:
     converter = default_converter()
     for message in (JsonRPCRequestMessage, JsonRPCNotification, JsonRPCResponseMessage):
         converter.register_structure_hook(message, _as_is)
+
+    def outgoing(message: Any) -> dict[str, Any]:
+        """Our results are plain JSON already (`.wire()`): sent as they are, not walked
+        again by cattrs (that deep copy cost more than building a 1000-row `list`)."""
+        result = message.result
+        if not isinstance(result, (dict, list, *_JSON_LEAVES)):
+            result = converter.unstructure(result)
+        return {"jsonrpc": message.jsonrpc, "id": message.id, "result": result}
+
+    converter.register_unstructure_hook(JsonRPCResponseMessage, outgoing)
     return converter

@@ -223,6 +223,8 @@ main() {
   pkg_installed busybox-static || missing+=(busybox-static)
   { command -v ssh >/dev/null && command -v ssh-keyscan >/dev/null; } || missing+=(openssh-client)
   { command -v ip >/dev/null && command -v ss >/dev/null; } || missing+=(iproute2)
+  # sshd: the tests' remote engine (a Docker context over ssh://127.0.0.1)
+  [[ -x /usr/sbin/sshd ]] || missing+=(openssh-server)
 
   if ((${#missing[@]})); then
     become_root "installing ${missing[*]}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -201,17 +202,29 @@ class Daemon:
         raise RuntimeError(f"dedicated dockerd did not start; see {self.root / 'dockerd.log'}")
 
     def stop(self, *, kill: bool = False) -> None:
+        """Stop it (SIGTERM), or SIGKILL it together with its containerd, as a crash would.
+
+        Returns only when the whole process group is gone: a restart that races a dying
+        containerd hangs.
+        """
         if self.proc is None:
             return
         if kill:
-            self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)
         else:
             self.proc.terminate()
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)  # bounded poll: no event for "the group has exited"
         self.proc = None
 
     def load_image(self, image: str = TINY_IMAGE) -> None:
@@ -238,7 +251,9 @@ class Daemon:
             except docker.errors.DockerException:
                 pass
         self.stop()
-        subprocess.run(["umount", "-R", str(self.root / "exec")], capture_output=True)
+        # dockerd mounts its exec root and bind-mounts its data root onto itself
+        for sub in ("exec", "data"):
+            subprocess.run(["umount", "-R", str(self.root / sub)], capture_output=True)
         subprocess.run(["ip", "netns", "delete", self.netns], capture_output=True)
         shutil.rmtree(self.root, ignore_errors=True)
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import sys
 from typing import Any, NoReturn
 
 from containai_rpc import __version__
 from containai_rpc.cli.commands import COMMANDS
 from containai_rpc.cli.commands.base import Command, UsageError
-from containai_rpc.cli.session import RpcError, Session
+from containai_rpc.cli.process import RpcError, spawn
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,10 +64,15 @@ async def execute(command: Command, args: argparse.Namespace) -> dict[str, Any]:
     show_progress = command.long_running and not args.json
     if show_progress:
         params["workDoneToken"] = "cai"
+    # The server starts up on the other core while this process imports the client.
+    server = await spawn(args.verbose)
+    from containai_rpc.cli.session import Session
+
     async with Session(
         confirm=confirm_on_tty if interactive else None,
         on_progress=progress_line if show_progress else None,
         verbose=args.verbose,
+        process=server,
     ) as session:
         result = await session.request(method, params)
     if show_progress and sys.stderr.isatty():
@@ -74,6 +81,7 @@ async def execute(command: Command, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
+    argv_given = argv is not None
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")  # `cai` and `cai --fresh` mean `cai run …`
@@ -98,4 +106,11 @@ def main(argv: list[str] | None = None) -> NoReturn:
         code = 1
     except KeyboardInterrupt:
         code = 130
-    sys.exit(code)
+    if argv_given:
+        sys.exit(code)
+    # The `cai` process itself: nothing is left to clean up once the server has gone, so
+    # skip the interpreter's teardown of thousands of classes (~70 ms of CPU per command).
+    with contextlib.suppress(BrokenPipeError):
+        sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

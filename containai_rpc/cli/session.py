@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -16,6 +15,7 @@ from pygls.io_ import run_async
 from pygls.lsp.client import LanguageClient
 
 from containai_rpc import __version__
+from containai_rpc.cli.process import RpcError, spawn
 from containai_rpc.jsonrpc import converter_factory
 from containai_rpc.protocol.models import PROTOCOL_VERSION
 from containai_rpc.protocol.registry import NOTIFICATIONS
@@ -23,23 +23,6 @@ from containai_rpc.protocol.registry import NOTIFICATIONS
 log = logging.getLogger(__name__)
 
 Confirm = Callable[[str, list[str]], str | None]
-
-
-class RpcError(Exception):
-    """An error response from the server: `reason` is `data.reason` when there is one."""
-
-    def __init__(self, code: int, message: str, data: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.data = data if isinstance(data, dict) else {}
-        self.reason = str(self.data.get("reason", "error"))
-
-
-def server_command() -> list[str]:
-    """`CONTAINAI_SERVER` overrides; else this interpreter runs our own server module."""
-    override = os.environ.get("CONTAINAI_SERVER")
-    return override.split() if override else [sys.executable, "-m", "containai_rpc"]
 
 
 class Session:
@@ -51,13 +34,17 @@ class Session:
         confirm: Confirm | None = None,
         on_progress: Callable[[str], None] | None = None,
         verbose: bool = False,
+        watch: bool = False,
+        process: asyncio.subprocess.Process | None = None,
     ) -> None:
+        """`process`: a server already started with `process.spawn` (else one is started)."""
         self.client = LanguageClient("cai", __version__, converter_factory=converter_factory)
         self._confirm = confirm
         self._on_progress = on_progress
         self._verbose = verbose
+        self._watch = watch
         self._stop = threading.Event()
-        self._proc: asyncio.subprocess.Process | None = None
+        self._proc = process
         self._reader: asyncio.Task[None] | None = None
         self._register()
 
@@ -90,15 +77,8 @@ class Session:
             self.client.feature(note.name)(live_push)
 
     async def __aenter__(self) -> Session:
-        env = dict(os.environ)
-        env.setdefault("CONTAINAI_LOG_LEVEL", "INFO" if self._verbose else "WARNING")
-        cmd = server_command()
-        self._proc = await asyncio.create_subprocess_exec(
-            *cmd,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            env=env,
-        )
+        if self._proc is None:
+            self._proc = await spawn(self._verbose)
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self.client.protocol.set_writer(self._proc.stdin)
         self._reader = asyncio.create_task(
@@ -123,7 +103,10 @@ class Session:
                     process_id=os.getpid(),
                     root_uri=None,
                     capabilities=capabilities,
-                    initialization_options={"containai": {"protocolVersion": PROTOCOL_VERSION}},
+                    initialization_options={
+                        # one request and gone: no event watchers for us
+                        "containai": {"protocolVersion": PROTOCOL_VERSION, "watch": self._watch}
+                    },
                 )
             )
         )

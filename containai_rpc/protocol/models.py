@@ -118,6 +118,12 @@ class InitOptions(WireModel):
         description='"MAJOR.MINOR" the client speaks; absent means the server\'s own version. '
         "A different major is refused.",
     )
+    watch: bool = Field(
+        default=True,
+        description="false for one-shot clients (like `cai`): the server then starts no "
+        "event watchers and sends no `containai/containerChanged` or `containai/engineStatus`; "
+        "`containai/list` asks the engines directly.",
+    )
 
 
 class ServerCapabilities(WireModel):

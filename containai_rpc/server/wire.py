@@ -20,6 +20,12 @@ from containai_rpc.protocol.models import PROTOCOL_VERSION, InitOptions, ServerC
 from containai_rpc.protocol.registry import METHODS
 
 
+def wants_live_state(options: Any) -> bool:
+    """`initializationOptions.containai.watch` is not false (the default is to watch)."""
+    raw = (options or {}).get("containai") if isinstance(options, dict) else None
+    return not (isinstance(raw, dict) and raw.get("watch") is False)
+
+
 def negotiated_version(options: Any) -> str:
     """Accept any 1.x (minors only add) or no version; refuse anything else clearly."""
     raw = (options or {}).get("containai") if isinstance(options, dict) else None
@@ -62,6 +68,7 @@ class ContainAIProtocol(LanguageServerProtocol):
     """Adds `capabilities.experimental.containai` and the version check to initialize."""
 
     _initialized = False
+    watch = True  # from initializationOptions; False: no watchers, no live notifications
 
     def structure_message(self, data: Any) -> Any:
         """Every request gets an answer: pygls drops one it cannot structure (e.g. params
@@ -114,6 +121,7 @@ class ContainAIProtocol(LanguageServerProtocol):
         self, params: types.InitializeParams
     ) -> Generator[Any, Any, types.InitializeResult]:
         version = negotiated_version(params.initialization_options)
+        self.watch = wants_live_state(params.initialization_options)
         result: types.InitializeResult = yield from super().lsp_initialize(params)
         self._initialized = True
         result.capabilities.experimental = {

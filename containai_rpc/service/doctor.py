@@ -215,7 +215,7 @@ def image_check(engines: EngineSet, probed: Engines, image: str) -> tuple[Findin
     engine = engines.get(context)
     try:
         present = engine.image_labels(image) is not None
-        held = [c.ssh_port for c in engine.list_managed() if c.ssh_port]
+        held = sorted(engine.managed_ports())
     except DomainError as exc:
         return finding("image.default", title, "error", exc.message, exc.hint, "startDocker"), []
     if present:
@@ -339,9 +339,9 @@ def ssh_include_check() -> Finding:
             "ssh.include", title, "error", f"{path}: {exc.strerror or exc}", None, "setupSsh"
         )
     effective = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    includes = [line for line in effective if hostconfig._INCLUDE_RE.match(line)]
+    includes = [line for line in effective if hostconfig.INCLUDE_RE.match(line)]
     top = f"Put '{hostconfig.INCLUDE_LINE}' first in {path} (the next run does it too)."
-    if includes and hostconfig._INCLUDE_RE.match(effective[0]):
+    if includes and hostconfig.INCLUDE_RE.match(effective[0]):
         return finding("ssh.include", title, "ok", f"{path}: {includes[0].strip()}")
     if includes:
         detail = f"{path}: present but not first, so earlier Host blocks win"

@@ -14,7 +14,7 @@ from containai_rpc.protocol.models import (
     StatusParams,
     StatusResult,
 )
-from containai_rpc.service.resolve import by_name, for_target
+from containai_rpc.service.resolve import for_target, locate_by_name
 from containai_rpc.service.summary import KeepPolicy, isolation_of, to_summary
 from containai_rpc.workspace.paths import normalize_path
 
@@ -44,9 +44,9 @@ def target(engines: EngineSet, p: StatusParams, cwd: str | None = None) -> Conta
         raise DomainError(
             "conflictingOptions", "--container and --workspace are mutually exclusive"
         )
-    engine = engines.get(p.context)
     if p.container:
-        return by_name(engine, p.container)
+        return locate_by_name(engines, p.container, p.context)[1]
+    engine = engines.get(p.context)
     workspace = normalize_path(p.workspace or cwd or os.getcwd())
     info = for_target(engine, workspace)
     if info is None:

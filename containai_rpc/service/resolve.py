@@ -11,7 +11,7 @@ from containai_rpc.core.naming import (
     validate_container_name,
     validate_volume_name,
 )
-from containai_rpc.engine import ContainerInfo, Engine
+from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
 from containai_rpc.workspace.paths import workspace_container_name
 from containai_rpc.workspace.state import read_workspace_state
@@ -89,6 +89,32 @@ def free_name(engine: Engine, base: str, workspace: str) -> str:
     raise DomainError("nameConflict", f"Too many container name collisions for {base} (max 99)")
 
 
+def left_alone(engine: Engine, workspace: str, chosen: str) -> list[str]:
+    """What creating `chosen` met but must never touch, in words (design.md, Docker-side
+    conventions): holders of the names tried before it, and containers labelled for this
+    workspace without `containai.managed=true`."""
+    base = workspace_container_name(workspace)
+    tried = [base, *(collision_candidate(base, n) for n in range(2, MAX_COLLISION_SUFFIX + 1))]
+    notes: dict[str, str] = {}
+    for name in tried[: tried.index(chosen)] if chosen in tried else []:
+        info = engine.inspect(name)
+        if info is not None:
+            owner = (
+                f"belongs to workspace {info.workspace}"
+                if info.managed
+                else "is not managed by ContainAI"
+            )
+            notes[name] = f"Container name '{name}' is taken by a container that {owner}: "
+            notes[name] += f"left alone, this workspace uses '{chosen}'"
+    for info in filter(None, map(engine.inspect, engine.ids_for_workspace(workspace))):
+        if not info.managed and info.name not in notes:
+            notes[info.name] = (
+                f"Container '{info.name}' is labelled for this workspace but is not managed "
+                "by ContainAI: left alone"
+            )
+    return list(notes.values())
+
+
 def check_names(p: object) -> None:
     """Refuse bad names before any Docker call (so a dead engine cannot mask them)."""
     container = getattr(p, "container", None)
@@ -99,10 +125,35 @@ def check_names(p: object) -> None:
         validate_volume_name(volume)
 
 
-def by_name(engine: Engine, name: str) -> ContainerInfo:
-    """A container named explicitly: validated first, must exist and be ours."""
+def locate_by_name(
+    engines: EngineSet, name: str, context: str | None
+) -> tuple[Engine, ContainerInfo]:
+    """A container named explicitly, in `context`, else in whichever managed context has it.
+
+    Like the original (spec §2.2) the name is looked up in every context we manage; found
+    in several, it is ambiguous rather than a guess.
+    """
     validate_container_name(name)
-    return require_managed(engine.require(name))
+    if context:
+        engine = engines.get(context)
+        return engine, require_managed(engine.require(name))
+    found = engines.each(engines.managed_contexts(), lambda e: (e, e.inspect(name)))
+    hits = [r for _, r in found if not isinstance(r, DomainError) and r[1] is not None]
+    if len(hits) > 1:
+        where = ", ".join(sorted(info.context for _, info in hits if info))
+        raise DomainError(
+            "ambiguousContainer",
+            f"Container '{name}' exists in multiple contexts: {where}",
+            hint="Pass --context to pick one, or remove or rename the duplicate.",
+        )
+    if not hits:
+        for ctx, r in found:  # the selected engine being down is the real answer
+            if isinstance(r, DomainError) and ctx == engines.default_context():
+                raise r
+        raise DomainError("containerNotFound", f"Container not found: {name}", container=name)
+    engine, info = hits[0]
+    assert info is not None
+    return engine, require_managed(info)
 
 
 def for_target(engine: Engine, workspace: str) -> ContainerInfo | None:

@@ -19,7 +19,12 @@ from containai_rpc.engine.models import (
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import RunParams, RunResult
 from containai_rpc.service.hooks import Hooks
-from containai_rpc.service.resolve import find_for_workspace, free_name, require_managed
+from containai_rpc.service.resolve import (
+    find_for_workspace,
+    free_name,
+    left_alone,
+    require_managed,
+)
 from containai_rpc.service.summary import guide_status, isolation_of, to_summary
 from containai_rpc.service.verify import verify_start, wait_running
 from containai_rpc.ssh.access import remove_access
@@ -126,9 +131,17 @@ def _isolation(engine: Engine, p: RunParams, settings: Settings) -> tuple[str, b
     )
 
 
-def _create(
-    engine: Engine, plan: Plan, p: RunParams, settings: Settings, hooks: Hooks
-) -> ContainerInfo:
+@dataclass(frozen=True)
+class Preflight:
+    """What creating needs and can fail on, checked before anything is removed."""
+
+    image_labels: dict[str, str]
+    runtime: str
+    reduced: bool
+
+
+def _preflight(engine: Engine, plan: Plan, p: RunParams, settings: Settings) -> Preflight:
+    """Image present and isolation allowed: a fresh that would fail must not remove first."""
     image_labels = engine.image_labels(plan.image)
     if image_labels is None:
         raise DomainError(
@@ -137,6 +150,13 @@ def _create(
             hint="Build it with 'make setup' (scripts/images.sh) or pull it into this context.",
         )
     runtime, reduced = _isolation(engine, p, settings)
+    return Preflight(image_labels, runtime, reduced)
+
+
+def _create(
+    engine: Engine, plan: Plan, p: RunParams, settings: Settings, ready: Preflight, hooks: Hooks
+) -> ContainerInfo:
+    image_labels, runtime, reduced = ready.image_labels, ready.runtime, ready.reduced
     hooks.progress(f"Preparing data volume {plan.volume}")
     engine.ensure_volume(plan.volume)
     wants_ssh = image_labels.get(IMAGE_SSH_LABEL) != "false"
@@ -236,13 +256,18 @@ def run(engine: Engine, p: RunParams, hooks: Hooks, *, cwd: str | None = None) -
             )
         if action == "recreate":
             assert existing is not None
+            ready = _preflight(engine, plan, p, settings)
             _remove_for_recreate(engine, existing, hooks)
             plan.name = existing.name if not p.container else plan.name
-            info = _create(engine, plan, p, settings, hooks)
+            if p.reset:  # written ahead: a reset cut short still leads to its new volume
+                _record_state(plan, p)
+            info = _create(engine, plan, p, settings, ready, hooks)
         elif action == "create":
+            ready = _preflight(engine, plan, p, settings)
             if p.container is None:
                 plan.name = free_name(engine, plan.name, plan.workspace)
-            info = _create(engine, plan, p, settings, hooks)
+                warnings += left_alone(engine, plan.workspace, plan.name)
+            info = _create(engine, plan, p, settings, ready, hooks)
         elif action == "start":
             assert existing is not None
             hooks.progress(f"Starting container {existing.name}")

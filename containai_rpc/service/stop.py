@@ -8,7 +8,7 @@ from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import StopOutcome, StopParams, StopResult
 from containai_rpc.service.hooks import Hooks
-from containai_rpc.service.resolve import by_name, for_target
+from containai_rpc.service.resolve import for_target, locate_by_name
 from containai_rpc.service.sessions import detect_sessions
 from containai_rpc.ssh.access import remove_access
 from containai_rpc.workspace.paths import normalize_path
@@ -63,10 +63,11 @@ def stop(engines: EngineSet, p: StopParams, hooks: Hooks, *, cwd: str | None = N
     _conflicts(p)
     if p.all:
         return _stop_all(engines, p, hooks)
-    engine = engines.get(p.context)
     if p.container:
-        info: ContainerInfo | None = by_name(engine, p.container)
+        engine, found = locate_by_name(engines, p.container, p.context)
+        info: ContainerInfo | None = found
     else:
+        engine = engines.get(p.context)
         workspace = normalize_path(p.workspace or cwd or os.getcwd())
         info = for_target(engine, workspace)
         if info is None:

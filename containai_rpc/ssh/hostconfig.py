@@ -25,7 +25,7 @@ from containai_rpc.workspace.state import atomic_write
 MARKER = "# ContainAI SSH config for container:"
 INCLUDE_LINE = "Include ~/.ssh/containai.d/*.conf"
 SSH_USER = "agent"
-_INCLUDE_RE = re.compile(r"^\s*include(\s*=\s*|\s+)\S*containai\.d/\*\.conf\s*$", re.IGNORECASE)
+INCLUDE_RE = re.compile(r"^\s*include(\s*=\s*|\s+)\S*containai\.d/\*\.conf\s*$", re.IGNORECASE)
 _PORT_RE = re.compile(r"^\s*port(\s*=\s*|\s+)([0-9]{1,5})\s*$", re.IGNORECASE)
 
 
@@ -157,9 +157,9 @@ def ensure_include() -> None:
         ) from None
     lines = text.splitlines(keepends=True)
     effective = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    if effective and _INCLUDE_RE.match(effective[0]):
+    if effective and INCLUDE_RE.match(effective[0]):
         return
-    rest = "".join(line for line in lines if not _INCLUDE_RE.match(line))
+    rest = "".join(line for line in lines if not INCLUDE_RE.match(line))
     atomic_write(path, INCLUDE_LINE + "\n" + ("\n" + rest if rest else ""))
 
 

@@ -44,8 +44,7 @@ def pick_port(port_range: tuple[int, int], used: Iterable[int]) -> int:
 
 def allocate(engine: Engine, port_range: tuple[int, int]) -> int:
     """Pick a port for a new container; call inside `port_allocation()` until it exists."""
-    used = [c.ssh_port for c in engine.list_managed() if c.ssh_port]
-    return pick_port(port_range, used)
+    return pick_port(port_range, engine.managed_ports())
 
 
 def taken_port(engine: Engine, info: ContainerInfo) -> int | None:

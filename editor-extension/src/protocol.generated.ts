@@ -999,6 +999,10 @@ export interface InitOptions {
    * "MAJOR.MINOR" the client speaks; absent means the server's own version. A different major is refused.
    */
   protocolVersion?: string | null;
+  /**
+   * false for one-shot clients (like `cai`): the server then starts no event watchers and sends no `containai/containerChanged` or `containai/engineStatus`; `containai/list` asks the engines directly.
+   */
+  watch?: boolean;
 }
 /**
  * `capabilities.experimental.containai` in the initialize result.

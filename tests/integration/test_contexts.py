@@ -1,14 +1,14 @@
 """Issue 10 acceptance on real engines: several Docker contexts, one of them over SSH.
 
-Every engine here is a private dockerd (conftest's `Daemon`, each in its own network
-namespace), registered as a Docker context in a test-private DOCKER_CONFIG, so `stop --all`
-and friends never reach the main daemon, where other tests' containers run.
+Every engine here is a private dockerd (conftest's `dedicated_engine_factory`, each in
+its own network namespace), registered as a Docker context in a test-private
+DOCKER_CONFIG, so `stop --all` and friends never reach the main daemon, where other
+tests' containers run.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import getpass
 import json
 import os
@@ -17,7 +17,6 @@ import signal
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,41 +37,6 @@ TINY = "containai-test-tiny:latest"
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture
-def daemons(dedicated_engine: Any) -> Iterator[Callable[[], Any]]:
-    """Private dockerds on demand: conftest's `dedicated_engine` first, then more made the
-    same way (its class; conftest itself is not importable from every test session)."""
-    pending: list[Any] = [dedicated_engine]
-    started: list[Any] = []
-
-    def start() -> Any:
-        if pending:
-            return pending.pop()
-        token = uuid.uuid4().hex[:8]
-        root = Path(f"/tmp/cai-d-{token}")
-        daemon = type(dedicated_engine)(
-            root=root, host=f"unix://{root}/d.sock", netns=f"cai-{token}"
-        )
-        started.append(daemon)
-        daemon.start()
-        daemon.load_image()
-        return daemon
-
-    yield start
-    for daemon in started:
-        if daemon.proc is not None:
-            try:
-                with contextlib.closing(daemon.client()) as client:
-                    for container in client.containers.list(all=True):
-                        container.remove(force=True)
-            except docker.errors.DockerException:
-                pass
-        daemon.stop()
-        subprocess.run(["umount", "-R", str(daemon.root / "exec")], capture_output=True)
-        subprocess.run(["ip", "netns", "delete", daemon.netns], capture_output=True)
-        shutil.rmtree(daemon.root, ignore_errors=True)
 
 
 @pytest.fixture
@@ -129,8 +93,10 @@ def states(client: docker.DockerClient) -> dict[str, str]:
 # --------------------------------------------------------------------------- two engines
 
 
-def test_list_run_status_stop_all_across_two_engines(sandbox, docker_config, daemons):
-    first, second = daemons(), daemons()
+def test_list_run_status_stop_all_across_two_engines(
+    sandbox, docker_config, dedicated_engine_factory
+):
+    first, second = dedicated_engine_factory(), dedicated_engine_factory()
     create_context(docker_config, "first", first.host)
     create_context(docker_config, "second", second.host)
     configure(sandbox, '[secure_engine]\ncontext_name = "first"\n[engine]\ncontexts = ["second"]\n')
@@ -173,6 +139,18 @@ def test_list_run_status_stop_all_across_two_engines(sandbox, docker_config, dae
     }
     assert states(one) == {a: "exited"} and states(two) == {b: "exited"}
 
+    # A name is looked up in every managed context (spec §2.2); in two, it is ambiguous.
+    found = cai_json(sandbox, "status", "--container", b)
+    assert (found["name"], found["context"]) == (b, "second")
+    for ctx in ("first", "second"):
+        cai_json(sandbox, "run", "--container", "dup", "--context", ctx, cwd=alpha)
+    ambiguous = sandbox.cai("status", "--container", "dup")
+    assert ambiguous.returncode == 1
+    assert "exists in multiple contexts: first, second" in ambiguous.stderr
+    for ctx in ("first", "second"):
+        cai_json(sandbox, "stop", "--container", "dup", "--context", ctx, "--remove")
+    assert states(one) == {a: "exited"} and states(two) == {b: "exited"}
+
     # The second engine goes away: `list` still answers, at once, with an error entry.
     two.close()
     second.stop()
@@ -201,10 +179,10 @@ def test_list_run_status_stop_all_across_two_engines(sandbox, docker_config, dae
     one.close()
 
 
-def test_a_hung_engine_costs_one_probe_timeout(sandbox, docker_config, daemons):
+def test_a_hung_engine_costs_one_probe_timeout(sandbox, docker_config, dedicated_engine_factory):
     """A daemon that accepts connections but never answers (SIGSTOP) is cut off by the
     bounded probe; the other context is listed meanwhile (both run concurrently)."""
-    first, second = daemons(), daemons()
+    first, second = dedicated_engine_factory(), dedicated_engine_factory()
     create_context(docker_config, "first", first.host)
     create_context(docker_config, "second", second.host)
     one = first.client()
@@ -349,8 +327,8 @@ def sshd(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[st
         proc.wait(timeout=10)
 
 
-def test_remote_engine_over_ssh(sandbox, docker_config, daemons, sshd):
-    remote = daemons()
+def test_remote_engine_over_ssh(sandbox, docker_config, dedicated_engine_factory, sshd):
+    remote = dedicated_engine_factory()
     port = sshd(remote.host)
     endpoint = f"ssh://{getpass.getuser()}@127.0.0.1:{port}"
     create_context(docker_config, "remote", endpoint)

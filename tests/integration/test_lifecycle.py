@@ -337,3 +337,13 @@ def test_cli_prompt_on_a_terminal(sandbox):
     code, text = _cai_on_terminal(sandbox, ws, "y", "stop")
     assert code == 0, text
     assert sandbox.client.containers.get(name).status == "exited"
+
+
+def test_fresh_that_cannot_create_keeps_the_old_container(sandbox):
+    ws = sandbox.workspace("keepold")
+    first = _json(sandbox.cai("run", "--json", cwd=ws))
+    sandbox.env["CONTAINAI_IMAGE"] = "containai-test-tiny:no-such-tag"
+    failed = sandbox.cai("--fresh", cwd=ws)
+    assert failed.returncode == 1 and "Image not found" in failed.stderr
+    [container] = sandbox.containers()
+    assert container.id == first["container"]["id"] and container.status == "running"

@@ -55,11 +55,17 @@ def frame(body: bytes) -> bytes:
 class RawServer:
     """One `containai-rpc` process driven with raw frames; stderr goes to `stderr_path`."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, stderr_path: Path) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        cwd: Path,
+        stderr_path: Path,
+        command: list[str] | None = None,
+    ) -> None:
         self.stderr_path = stderr_path
         self._stderr = open(stderr_path, "ab")  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(
-            SERVER_COMMAND,
+            command or SERVER_COMMAND,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -254,7 +260,8 @@ class RawServer:
         if self.alive():
             os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
-        self._reader.join(timeout=10)
+        if threading.current_thread() is not self._reader:  # a callback may kill
+            self._reader.join(timeout=10)
 
     def close(self) -> int | None:
         """`shutdown` + `exit` when still running; the exit code (None if it had to be killed)."""
