@@ -24,6 +24,7 @@ from bench.report import Row, Section, Summary, Target
 from containai_rpc.protocol.models import PROTOCOL_VERSION
 
 SERVER = [sys.executable, "-m", "containai_rpc"]
+CLI_MODULES = "containai_rpc.cli.main, containai_rpc.cli.session"
 COLD_TARGET = Target("p50", 600, "p50 ≤ 600 ms")
 
 
@@ -126,6 +127,33 @@ def import_breakdown(module: str, runs: int = 3) -> list[tuple[str, float]]:
     return sorted(medians.items(), key=lambda item: -item[1])
 
 
+# What each layer of the server adds to its resident memory (cumulative import sets).
+_LAYERS = "import pygls.lsp.server, containai_rpc.protocol.registry"
+RSS_STEPS = (
+    ("interpreter", "pass"),
+    ("+ pygls/lsprotocol", "import pygls.lsp.server"),
+    ("+ pydantic and our protocol models", _LAYERS),
+    ("+ docker without paramiko", f"import sys; sys.modules['paramiko'] = None; {_LAYERS}, docker"),
+    ("the whole server (docker[ssh]: with paramiko)", "import containai_rpc.server.app"),
+)
+
+
+def rss_by_layer() -> str:
+    """RSS after importing each layer in a fresh interpreter (VmRSS: ru_maxrss would
+    include the forking parent's image)."""
+    parts = []
+    for label, code in RSS_STEPS:
+        out = subprocess.run(
+            [sys.executable, "-c", f"{code}; print(open('/proc/self/status').read())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        kib = next(int(line.split()[1]) for line in out.splitlines() if line.startswith("VmRSS:"))
+        parts.append(f"{label} {kib / 1024:.0f} MB")
+    return ", ".join(parts)
+
+
 def describe(breakdown: list[tuple[str, float]], top: int = 8) -> str:
     total = sum(ms for _, ms in breakdown)
     parts = ", ".join(f"{name} {ms:.0f} ms ({ms / total:.0%})" for name, ms in breakdown[:top])
@@ -150,6 +178,8 @@ def measure(runs: int) -> Section:
     section.notes = [
         f"Server (`containai_rpc.server.app`), `python -X importtime`, median of 3: "
         f"{describe(import_breakdown('containai_rpc.server.app'))}.",
-        f"CLI (`containai_rpc.cli.main`): {describe(import_breakdown('containai_rpc.cli.main'))}.",
+        "CLI (`cli.main`, then `cli.session`, the protocol client it imports once the server "
+        f"is spawned): {describe(import_breakdown(CLI_MODULES))}.",
+        f"Peak RSS by layer (fresh interpreter each): {rss_by_layer()}.",
     ]
     return section

@@ -48,7 +48,7 @@ TINY_IMAGE = "containai-test-tiny:latest"
 MANAGED = "containai.managed=true"
 
 
-def _load(name: str, path: Path) -> ModuleType:
+def load_module(name: str, path: Path) -> ModuleType:
     """A test-support module by path (test folders are not packages)."""
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
@@ -288,8 +288,10 @@ async def fill(client: Any, daemon: Any, total: int, ws: str) -> None:
 
 
 async def run(quick: bool) -> dict[str, Any]:
-    root_conftest = _load("cai_bench_root_conftest", ROOT / "tests" / "conftest.py")
-    protocol = _load("cai_bench_protocol_conftest", ROOT / "tests" / "protocol" / "conftest.py")
+    root_conftest = load_module("cai_bench_root_conftest", ROOT / "tests" / "conftest.py")
+    protocol = load_module(
+        "cai_bench_protocol_conftest", ROOT / "tests" / "protocol" / "conftest.py"
+    )
     token = uuid.uuid4().hex[:8]
     base = Path(f"/tmp/cai-d-{token}")  # short: unix socket paths are limited to 108 bytes
     daemon = root_conftest.Daemon(root=base, host=f"unix://{base}/d.sock", netns=f"cai-{token}")
@@ -323,11 +325,11 @@ async def run(quick: bool) -> dict[str, Any]:
         if client is not None:
             await protocol.stop_server(client)
         await proxy.close()
-        _remove_daemon(daemon)
+        remove_daemon(daemon)
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _remove_daemon(daemon: Any) -> None:
+def remove_daemon(daemon: Any) -> None:
     """`Daemon.destroy()`, then what it leaves: the data-root, a bind mount of its own."""
     daemon.destroy()
     subprocess.run(["umount", "-R", str(daemon.root)], capture_output=True)

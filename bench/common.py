@@ -15,6 +15,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.bench_events import _load, _remove_daemon
+from bench.bench_events import load_module, remove_daemon
 from bench.bench_status import sandbox_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,16 +75,15 @@ def main_sandbox() -> Iterator[MainSandbox]:
 @contextlib.contextmanager
 def private_engine() -> Iterator[Any]:
     """A started private dockerd (`.host` is its `unix://` address), removed afterwards."""
-    conftest = _load("cai_bench_root_conftest", ROOT / "tests" / "conftest.py")
+    conftest = load_module("cai_bench_root_conftest", ROOT / "tests" / "conftest.py")
     token = uuid.uuid4().hex[:8]
     base = Path(f"/tmp/cai-d-{token}")  # short: unix socket paths are limited to 108 bytes
     daemon = conftest.Daemon(root=base, host=f"unix://{base}/d.sock", netns=f"cai-{token}")
+    print(f"bench: private dockerd in {base} (netns {daemon.netns})", file=sys.stderr)
     try:
         daemon.start()
         daemon.load_image(TINY_IMAGE)
         yield daemon
     finally:
-        # Stopped first, its (not running) containers go with the data-root: no 1000 removals.
-        daemon.stop()
-        subprocess.run(["umount", "-R", str(daemon.root / "data")], capture_output=True)
-        _remove_daemon(daemon)
+        daemon.stop()  # first: its containers then go with the data-root, not one by one
+        remove_daemon(daemon)

@@ -62,7 +62,8 @@ class Row:
     def ratio(self) -> float | None:
         if self.theirs is None or self.theirs.p50 == 0:
             return None
-        return self.ours.p50 / self.theirs.p50
+        # A negative delay (a notification before the command returned) counts as none.
+        return max(self.ours.p50, 0.0) / self.theirs.p50
 
     def actual(self, stat: Stat) -> float | None:
         return {"p50": self.ours.p50, "p95": self.ours.p95, "ratio": self.ratio}[stat]
@@ -75,7 +76,7 @@ class Row:
         return None if value is None else value <= self.target.limit
 
     def verdict(self) -> str:
-        """`yes`, or `NO` with how far off (the factor over the limit)."""
+        """`yes`, or `NO` with how far off (percent or factor over the limit)."""
         if self.target is None or self.met is None:
             return "—"
         if self.met:
@@ -83,7 +84,8 @@ class Row:
         value = self.actual(self.target.stat)
         assert value is not None
         over = value / self.target.limit if self.target.limit else float("inf")
-        return f"**NO** ({over:.1f}x the limit)"
+        by = f"{(over - 1) * 100:.1f} % over" if over < 1.5 else f"{over:.1f}x the limit"
+        return f"**NO** ({by})"
 
 
 @dataclass

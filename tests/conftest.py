@@ -157,6 +157,7 @@ class Daemon:
     def start(self) -> None:
         """Start (or restart) it and wait until it answers (poll with a deadline)."""
         self.root.mkdir(parents=True, exist_ok=True)
+        self._wait_for_old_containerd()
         if not Path(f"/run/netns/{self.netns}").exists():
             subprocess.run(["ip", "netns", "add", self.netns], check=True)
             subprocess.run(
@@ -188,18 +189,36 @@ class Daemon:
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            ok = (
-                subprocess.run(
+            try:
+                info = subprocess.run(
                     ["docker", "-H", self.host, "info"], capture_output=True, timeout=10
-                ).returncode
-                == 0
-            )
-            if ok:
+                )
+            except subprocess.TimeoutExpired:
+                continue
+            if info.returncode == 0:
                 return
             if self.proc.poll() is not None:
                 break
             time.sleep(0.1)  # bounded poll: dockerd has no readiness signal
         raise RuntimeError(f"dedicated dockerd did not start; see {self.root / 'dockerd.log'}")
+
+    def _wait_for_old_containerd(self) -> None:
+        """A restarted dockerd reuses the containerd its pid file names while that pid is
+        alive; right after a SIGKILL it is the dying one (dockerd starts it in a session of
+        its own, so a process-group kill misses it) and the new dockerd would wait forever.
+        """
+        pidfile = self.root / "exec" / "containerd" / "containerd.pid"
+        deadline = time.monotonic() + 30
+        while pidfile.exists() and time.monotonic() < deadline:
+            pid = int(pidfile.read_text().strip() or 0)
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                stat = ""
+            if not stat or stat.rsplit(")", 1)[1].split()[0] == "Z":  # gone, or a zombie
+                pidfile.unlink(missing_ok=True)
+                return
+            time.sleep(0.05)  # bounded poll: the kernel gives no event for another's exit
 
     def stop(self, *, kill: bool = False) -> None:
         """Stop it (SIGTERM), or SIGKILL it together with its containerd, as a crash would.

@@ -25,12 +25,16 @@ WorkspacePath = Field(
     default=None,
     description="Workspace directory (absolute, or relative to the server's cwd); "
     "defaults to the server's working directory.",
+    min_length=1,
     max_length=4096,
 )
 ContainerName = Field(
-    default=None, description="A container name; Docker's naming rule applies.", max_length=128
+    default=None,
+    description="A container name; Docker's naming rule applies.",
+    min_length=1,
+    max_length=128,
 )
-ContextName = Field(default=None, description="Docker context to use.", max_length=64)
+ContextName = Field(default=None, description="Docker context to use.", min_length=1, max_length=64)
 WorkDoneToken = Field(
     default=None,
     description="LSP `WorkDoneProgressParams`: a token of the client's choice; the server "
@@ -147,7 +151,10 @@ class RunParams(Params):
     workspace: str | None = WorkspacePath
     container: str | None = ContainerName
     data_volume: str | None = Field(
-        default=None, max_length=255, description="Data volume to mount (default: resolved)."
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="Data volume to mount (default: resolved).",
     )
     context: str | None = ContextName
     dry_run: bool = Field(default=False, description="Only report the plan; change nothing.")
@@ -158,7 +165,7 @@ class RunParams(Params):
     )
     keep: bool = Field(default=False, description="Create the container protected from gc.")
     image: str | None = Field(
-        default=None, max_length=512, description="Image for a new container."
+        default=None, min_length=1, max_length=512, description="Image for a new container."
     )
     allow_reduced_isolation: bool = Field(
         default=False, description="Allow runc without Sysbox for a new container."
@@ -261,7 +268,9 @@ class ListResult(WireModel):
 
 
 class ConfigGetParams(Params):
-    key: str = Field(max_length=64, description="e.g. `data_volume`, `image`, `context`.")
+    key: str = Field(
+        min_length=1, max_length=64, description="e.g. `data_volume`, `image`, `context`."
+    )
     workspace: str | None = WorkspacePath
 
 

@@ -11,6 +11,7 @@ from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.resolve import for_target, locate_by_name
 from containai_rpc.service.sessions import detect_sessions
 from containai_rpc.ssh.access import remove_access
+from containai_rpc.workspace.locks import locked
 from containai_rpc.workspace.paths import normalize_path
 from containai_rpc.workspace.state import read_workspace_state, set_keep
 
@@ -101,7 +102,22 @@ def stop(engines: EngineSet, p: StopParams, hooks: Hooks, *, cwd: str | None = N
                 )
             ]
         )
-    return StopResult(results=[_apply(engine, info, p, sessions)])
+    # Serialised with `run` on the same workspace: a concurrent fresh must not leave us
+    # holding the id of a container it has just replaced.
+    with locked(info.workspace or f"name:{info.name}"):
+        current = engine.inspect(info.name)
+        if current is None or not current.managed:
+            return StopResult(
+                results=[
+                    StopOutcome(
+                        container_name=info.name,
+                        context=engine.context,
+                        action="notFound",
+                        message=f"Container {info.name} went away meanwhile",
+                    )
+                ]
+            )
+        return StopResult(results=[_apply(engine, current, p, sessions)])
 
 
 def _stop_all(engines: EngineSet, p: StopParams, hooks: Hooks) -> StopResult:

@@ -107,6 +107,7 @@ def servers(sandbox: Any, tmp_path: Path) -> Iterator[ServerFactory]:
         server.close()
     crashed += [s for s in started if s.hung_at_shutdown]
     TALLY["server crashes"] += len(crashed)
+    assert not [s.garbage for s in started if s.garbage], "stdout must carry only protocol"
     assert not crashed, [
         f"pid {s.pid} exit {s.proc.returncode}: {s.stderr_text()}" for s in crashed
     ]

@@ -75,7 +75,6 @@ class RawServer:
         self.responses: dict[Any, dict[str, Any]] = {}
         self.notifications: list[Message] = []
         self.on_notification: Callable[[Message], None] | None = None
-        self.answer_question: Callable[[dict[str, Any]], str | None] = lambda _params: None
         self.garbage: list[bytes] = []  # anything on stdout that is not a frame
         self.killed = False  # by the test, on purpose
         self.hung_at_shutdown = False
@@ -135,12 +134,8 @@ class RawServer:
                 self._cv.notify_all()
             return
         message = Message(body)
-        if "id" in body:  # a request from the server: answer it like a simple client
-            result: Any = None
-            if body["method"] == "window/showMessageRequest":
-                title = self.answer_question(body.get("params") or {})
-                result = {"title": title} if title else None
-            self.send({"jsonrpc": "2.0", "id": body["id"], "result": result})
+        if "id" in body:  # a request from the server: progress token, question (dismissed)
+            self.send({"jsonrpc": "2.0", "id": body["id"], "result": None})
         callback = self.on_notification
         if callback is not None:
             callback(message)
