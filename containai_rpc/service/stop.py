@@ -6,7 +6,7 @@ import os
 
 from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
-from containai_rpc.protocol.models import StopOutcome, StopParams, StopResult
+from containai_rpc.protocol.models import StopAction, StopOutcome, StopParams, StopResult
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.resolve import for_target, locate_by_name
 from containai_rpc.service.sessions import detect_sessions
@@ -60,6 +60,12 @@ def _confirm_sessions(
     return ok, "yes"
 
 
+def _single(engine: Engine, name: str, action: StopAction, **extra: str | None) -> StopResult:
+    """The answer about one container that was not (or no longer) there to act on."""
+    outcome = StopOutcome(container_name=name, context=engine.context, action=action, **extra)
+    return StopResult(results=[outcome])
+
+
 def stop(engines: EngineSet, p: StopParams, hooks: Hooks, *, cwd: str | None = None) -> StopResult:
     _conflicts(p)
     if p.all:
@@ -74,16 +80,8 @@ def stop(engines: EngineSet, p: StopParams, hooks: Hooks, *, cwd: str | None = N
         if info is None:
             named = read_workspace_state(workspace).container_name
             if named:
-                return StopResult(
-                    results=[
-                        StopOutcome(
-                            container_name=named,
-                            context=engine.context,
-                            action="notFound",
-                            message=f"Container from workspace state not found: {named}",
-                        )
-                    ]
-                )
+                message = f"Container from workspace state not found: {named}"
+                return _single(engine, named, "notFound", message=message)
             raise DomainError(
                 "containerNotFound",
                 f"No container found for workspace: {workspace}",
@@ -92,31 +90,14 @@ def stop(engines: EngineSet, p: StopParams, hooks: Hooks, *, cwd: str | None = N
     assert info is not None
     go, sessions = _confirm_sessions(engine, info, p, hooks)
     if not go:
-        return StopResult(
-            results=[
-                StopOutcome(
-                    container_name=info.name,
-                    context=engine.context,
-                    action="declined",
-                    sessions=sessions,
-                )
-            ]
-        )
+        return _single(engine, info.name, "declined", sessions=sessions)
     # Serialised with `run` on the same workspace: a concurrent fresh must not leave us
     # holding the id of a container it has just replaced.
     with locked(info.workspace or f"name:{info.name}"):
         current = engine.inspect(info.name)
         if current is None or not current.managed:
-            return StopResult(
-                results=[
-                    StopOutcome(
-                        container_name=info.name,
-                        context=engine.context,
-                        action="notFound",
-                        message=f"Container {info.name} went away meanwhile",
-                    )
-                ]
-            )
+            message = f"Container {info.name} went away meanwhile"
+            return _single(engine, info.name, "notFound", message=message)
         return StopResult(results=[_apply(engine, current, p, sessions)])
 
 
