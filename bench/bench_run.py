@@ -1,10 +1,11 @@
 """`containai/run` on a running container (attach) and a stopped one (start + verification).
 
-Warm server, the containers the status section left on the main engine: `containai:latest`
-(systemd + sshd) and the tiny busybox image. The alternative is what a user would type to
-get to the same point: `docker start` and then a readiness check with `docker exec`
-(`true` for the tiny image; for the sshd image `systemctl is-system-running` until it has
-settled, then one ssh key login, which is what our verification ends with too).
+Warm server; one container per image on the main engine (`containai:latest`, systemd +
+sshd, and the tiny busybox image), shared with the status section. The alternative is
+what a user would type to get to the same point: `docker start` and then a readiness check
+with `docker exec` (`true` for the tiny image; for the sshd image `systemctl
+is-system-running` until it has settled, then one ssh key login, which is what our
+verification ends with too).
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ async def measure(box: MainSandbox, quick: bool) -> Section:
         "Warm server (one session). Before each stopped-container trial the container is "
         "stopped with `docker stop` (not timed). Our start path verifies: running state, "
         "systemd settled (`is-system-running`), sshd banner, key authorised, known_hosts, "
-        "host config, a real key login; the attach path checks sshd briefly.",
+        "host config, a real key login; the attach path repeats the SSH part (sshd banner, "
+        "key, host keys, a key login) without waiting for systemd.",
     ]
     return section

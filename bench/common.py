@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.bench_events import load_module, remove_daemon
+from bench.bench_events import TINY_IMAGE, load_module, remove_daemon
+from bench.bench_status import IMAGE as SSHD_IMAGE
 from bench.bench_status import sandbox_env
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY_IMAGE = "containai-test-tiny:latest"
-SSHD_IMAGE = "containai:latest"
 # Workspace labels on the main engine, shared by the status and run sections (one
 # container per image, created by whichever section needs it first).
 WORKSPACES = {SSHD_IMAGE: "bst", TINY_IMAGE: "btn"}
@@ -36,6 +35,8 @@ WORKSPACES = {SSHD_IMAGE: "bst", TINY_IMAGE: "btn"}
 
 @dataclass(frozen=True)
 class MainSandbox:
+    """Where a main-engine section's workspaces live; `token` makes their names unique."""
+
     root: Path
     volume: str
     token: str

@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
         code = 1
     except KeyboardInterrupt:
         code = 130
+    except BrokenPipeError:  # `cai list --json | head`: the reader left; nothing to report
+        pass
     if argv_given:
         sys.exit(code)
     # The `cai` process itself: nothing is left to clean up once the server has gone, so
