@@ -135,7 +135,6 @@ def _container_info(context: str, data: dict[str, Any]) -> ContainerInfo:
         started_at=state.get("StartedAt"),
         finished_at=state.get("FinishedAt"),
         mounts=mounts,
-        pid=int(state.get("Pid") or 0),
         runtime=host.get("Runtime"),
         published_ssh_port=published,
     )

@@ -39,7 +39,6 @@ class ContainerInfo:
     started_at: str | None = None
     finished_at: str | None = None
     mounts: tuple[Mount, ...] = ()
-    pid: int = 0
     runtime: str | None = None
     published_ssh_port: int | None = None
 
