@@ -13,6 +13,7 @@ from containai_rpc.engine.models import (
     EngineEvent,
     EngineInfo,
     ExecResult,
+    ImageInfo,
     Mount,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "EngineInfo",
     "EngineSet",
     "ExecResult",
+    "ImageInfo",
     "Mount",
 ]

@@ -8,7 +8,6 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import docker
@@ -27,6 +26,7 @@ from containai_rpc.engine.models import (
     EngineEvent,
     EngineInfo,
     ExecResult,
+    ImageInfo,
     Mount,
 )
 from containai_rpc.errors import DomainError
@@ -138,15 +138,6 @@ def _container_info(context: str, data: dict[str, Any]) -> ContainerInfo:
         runtime=host.get("Runtime"),
         published_ssh_port=published,
     )
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """gc support: one local image, its `repo:tag` references and its size."""
-
-    id: str
-    tags: tuple[str, ...]
-    size_bytes: int
 
 
 class Engine:

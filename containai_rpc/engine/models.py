@@ -94,6 +94,15 @@ class CreateSpec:
 
 
 @dataclass(frozen=True)
+class ImageInfo:
+    """One local image, its `repo:tag` references and its size (what gc needs)."""
+
+    id: str
+    tags: tuple[str, ...]
+    size_bytes: int
+
+
+@dataclass(frozen=True)
 class ExecResult:
     """Output of a command run in a container; `exit_code` None means cut by the deadline."""
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from containai_rpc.core.ages import format_gc_age, parse_age, parse_docker_time
 from containai_rpc.engine import ContainerInfo, Engine, EngineSet
-from containai_rpc.engine.client import ImageInfo
+from containai_rpc.engine.models import ImageInfo
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.gc import (
     GcContainer,

@@ -12,7 +12,7 @@ import pytest
 from containai_rpc.cli.commands.gc import gc_failed, render_gc, render_keep
 from containai_rpc.core.ages import parse_age
 from containai_rpc.engine import ContainerInfo
-from containai_rpc.engine.client import ImageInfo
+from containai_rpc.engine.models import ImageInfo
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.gc import GcContainer, GcParams, GcSkipped
 from containai_rpc.service import Hooks, gc
