@@ -137,6 +137,17 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         writer.close()
 
 
+def proxied_env(home: Path, proxy: CountingProxy) -> dict[str, str]:
+    """A server environment: private HOME, talking to the engine through the counting proxy."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CONTAINAI_", "XDG_"))},
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "DOCKER_HOST": f"unix://{proxy.listen}",
+        "CONTAINAI_LOG_LEVEL": "WARNING",
+    }
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -302,14 +313,7 @@ async def run(quick: bool) -> dict[str, Any]:
         daemon.start()
         daemon.load_image()
         await proxy.start()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("CONTAINAI_", "XDG_"))},
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "DOCKER_HOST": f"unix://{proxy.listen}",
-            "CONTAINAI_LOG_LEVEL": "WARNING",
-        }
-        client = await protocol.start_server(env)
+        client = await protocol.start_server(proxied_env(home, proxy))
         await client.expect("containai/engineStatus", lambda p: p["health"] == "ok")
         ws = str(home / "ws")
         results: dict[str, Any] = {"quick": quick}

@@ -10,7 +10,6 @@ and the refresh delay of the polling designs (quoted from their sources, not run
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -70,14 +69,7 @@ async def measure(quick: bool) -> Section:
     with private_engine() as daemon:
         proxy = CountingProxy(listen=daemon.root / "proxy.sock", upstream=daemon.root / "d.sock")
         await proxy.start()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("CONTAINAI_", "XDG_"))},
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "DOCKER_HOST": f"unix://{proxy.listen}",
-            "CONTAINAI_LOG_LEVEL": "WARNING",
-        }
-        client = await protocol.start_server(env)
+        client = await protocol.start_server(bench_events.proxied_env(home, proxy))
         try:
             await client.expect("containai/engineStatus", lambda p: p["health"] == "ok")
             pid, ws = client.server_pid, str(home / "ws")

@@ -82,21 +82,36 @@ def sandbox_env(root: Path, volume: str) -> dict[str, str]:
     }
 
 
+async def warm_status_calls(
+    session: Session,
+    params: dict[str, Any],
+    calls: int,
+    check: Callable[[dict[str, Any]], None],
+) -> list[float]:
+    """Seconds per `containai/status` after 3 warm-up calls; `check` vets every answer."""
+    for _ in range(3):  # warm: engine connection, CPU baseline
+        await session.request("containai/status", params)
+    samples = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        result = await session.request("containai/status", params)
+        samples.append(time.perf_counter() - started)
+        check(result)
+    return samples
+
+
 async def server_calls(workspace: Path, calls: int) -> tuple[str, list[float]]:
     """Run the workspace's container, then time warm status calls against one server."""
     async with Session() as session:
         run = await session.request("containai/run", {"workspace": str(workspace)})
         params = {"workspace": str(workspace)}
-        for _ in range(3):  # warm: engine connection, CPU baseline
-            await session.request("containai/status", params)
-        samples = []
-        for _ in range(calls):
-            started = time.perf_counter()
-            result = await session.request("containai/status", params)
-            samples.append(time.perf_counter() - started)
+
+        def every_field(result: dict[str, Any]) -> None:
             missing = {"uptime", "sessions", "resources"} - set(result)
             if missing or result.get("partial"):
                 raise SystemExit(f"status lacks {sorted(missing)} / partial: {result}")
+
+        samples = await warm_status_calls(session, params, calls, every_field)
         return run["containerName"], samples
 
 

@@ -15,9 +15,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.bench_cold import CLI_MODULES
-from bench.bench_status import cli_status, original_sequence, server_calls, timed
+from bench.bench_status import (
+    cli_status,
+    original_sequence,
+    server_calls,
+    timed,
+    warm_status_calls,
+)
 from bench.common import SSHD_IMAGE, TINY_IMAGE, WORKSPACES, MainSandbox
 from bench.report import Row, Section, Summary, Target
 from containai_rpc.cli.session import Session
@@ -53,15 +60,12 @@ async def stopped_required_only(workspace: Path, calls: int) -> tuple[str, list[
     async with Session() as session:
         run = await session.request("containai/run", {**params, "image": TINY_IMAGE})
         await session.request("containai/stop", {**params, "force": True})
-        for _ in range(3):  # warm: engine connection
-            await session.request("containai/status", params)
-        samples = []
-        for _ in range(calls):
-            started = time.perf_counter()
-            result = await session.request("containai/status", params)
-            samples.append(time.perf_counter() - started)
-        if "uptime" in result or result["status"] == "running":
-            raise RuntimeError(f"expected the required fields of a stopped container: {result}")
+
+        def required_only(result: dict[str, Any]) -> None:
+            if "uptime" in result or result["status"] == "running":
+                raise RuntimeError(f"expected the required fields of a stopped container: {result}")
+
+        samples = await warm_status_calls(session, params, calls, required_only)
         return run["containerName"], samples
 
 
