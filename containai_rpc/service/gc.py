@@ -35,6 +35,7 @@ from containai_rpc.protocol.gc import (
 )
 from containai_rpc.protocol.models import ContextError
 from containai_rpc.service.hooks import Hooks
+from containai_rpc.service.resolve import lock_key
 from containai_rpc.service.summary import KeepPolicy
 from containai_rpc.ssh.access import remove_access
 from containai_rpc.workspace.config import load_settings
@@ -231,7 +232,7 @@ def _remove_container(
             age_seconds=candidate.age_seconds,
         )
 
-    with locked(scanned.workspace or f"name:{scanned.name}"):
+    with locked(lock_key(scanned)):
         current = engine.inspect(scanned.id)
         if current is None:
             return skip("gone", "removed")

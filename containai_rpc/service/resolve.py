@@ -29,6 +29,11 @@ def _owned_by(info: ContainerInfo | None, workspace: str) -> bool:
     return info is not None and info.managed and info.workspace == workspace
 
 
+def lock_key(info: ContainerInfo) -> str:
+    """What serialises operations on a container: its workspace, like `run` locks."""
+    return info.workspace or f"name:{info.name}"
+
+
 def require_managed(info: ContainerInfo) -> ContainerInfo:
     if not info.managed:
         raise DomainError(

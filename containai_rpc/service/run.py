@@ -217,13 +217,24 @@ def _remove_for_recreate(engine: Engine, info: ContainerInfo, hooks: Hooks) -> N
     remove_access(info.name, info.ssh_port)
 
 
+def _workspace_of(engine: Engine, p: RunParams, cwd: str) -> str:
+    """The workspace the run is about: an existing managed `--container`'s label, else the
+    given or current directory (a new `--container` is created for the current one)."""
+    if p.container:
+        info = engine.inspect(p.container)
+        if info is not None and info.managed and info.workspace:
+            return info.workspace
+        return normalize_path(cwd)
+    return normalize_path(p.workspace or cwd)
+
+
 def run(engine: Engine, p: RunParams, hooks: Hooks, *, cwd: str | None = None) -> RunResult:
     """The whole `run` request; serialised per workspace across processes."""
     _conflicts(p)
     cwd = cwd or os.getcwd()
-    probe = normalize_path(p.workspace or cwd) if not p.container else f"name:{p.container}"
-    settings = load_settings(probe if not p.container else None)
-    with locked(probe):
+    workspace = _workspace_of(engine, p, cwd)
+    settings = load_settings(workspace)
+    with locked(workspace):  # the key stop and gc take too (`resolve.lock_key`)
         plan = _plan(engine, p, settings, cwd)
         if not plan.recreate:
             _check_volume(plan)

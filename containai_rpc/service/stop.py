@@ -8,7 +8,7 @@ from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import StopAction, StopOutcome, StopParams, StopResult
 from containai_rpc.service.hooks import Hooks
-from containai_rpc.service.resolve import for_target, locate_by_name
+from containai_rpc.service.resolve import for_target, locate_by_name, lock_key
 from containai_rpc.service.sessions import detect_sessions
 from containai_rpc.ssh.access import remove_access
 from containai_rpc.workspace.locks import locked
@@ -93,7 +93,7 @@ def stop(engines: EngineSet, p: StopParams, hooks: Hooks, *, cwd: str | None = N
         return _single(engine, info.name, "declined", sessions=sessions)
     # Serialised with `run` on the same workspace: a concurrent fresh must not leave us
     # holding the id of a container it has just replaced.
-    with locked(info.workspace or f"name:{info.name}"):
+    with locked(lock_key(info)):
         current = engine.inspect(info.name)
         if current is None or not current.managed:
             message = f"Container {info.name} went away meanwhile"

@@ -132,3 +132,27 @@ def test_foreign_containers_are_never_stopped_or_listed(sandbox):
         assert stranger.status == "running"
     finally:
         stranger.remove(force=True)
+
+
+def test_wrong_param_types_name_the_field_and_the_server_keeps_serving(sandbox):
+    import asyncio
+
+    from containai_rpc.cli.session import RpcError, Session
+
+    async def go() -> None:
+        async with Session() as s:
+            for params, field in (
+                ({"dryRun": "yes"}, "dryRun"),
+                ({"container": 42}, "container"),
+                ({"workspace": ["a"]}, "workspace"),
+            ):
+                with pytest.raises(RpcError) as err:
+                    await s.request("containai/run", params)
+                assert err.value.code == -32602
+                assert err.value.reason == "invalidParams"
+                assert field in err.value.message
+                assert [e["loc"] for e in err.value.data["errors"]] == [[field]]
+            listed = await s.request("containai/list", {})  # same server, still serving
+            assert "containers" in listed
+
+    asyncio.run(go())
