@@ -114,6 +114,15 @@ def _entry(port: int, key: HostKey) -> str:
     return f"{loopback_host(port)} {key.type} {key.data}"
 
 
+def has_entries(port: int) -> bool:
+    """Whether we already trust host keys for the container on `port`."""
+    try:
+        text = known_hosts_path().read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return False
+    return any(_matches(line, host_names(port)) for line in text.splitlines())
+
+
 def replace(port: int, keys: list[HostKey]) -> None:
     """A new container on `port` (create, fresh, reset): its keys replace any old ones."""
     with _editing() as lines:
