@@ -1,6 +1,7 @@
 """`python -m bench` (`make bench`): every comparison in one run, written to results.md.
 
-Sections: `cold` (server start), `status` (`containai/status`, `cai status --json` vs the
+Sections: `cold` (server start), `state` (a workspace update in a config.toml of 10 to
+1000 entries), `status` (`containai/status`, `cai status --json` vs the
 docker CLI), `run` (attach / start vs `docker start` + readiness check) — these on the
 main engine, with a few containers of their own — and `live` (event latency, idle cost,
 `list` at 10/200/1000 containers) on a private dockerd. Needs root, the main engine and
@@ -19,11 +20,11 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from bench import bench_cold, bench_live, bench_run, bench_status_suite
+from bench import bench_cold, bench_live, bench_run, bench_state, bench_status_suite
 from bench.common import main_sandbox
 from bench.report import Section, document, load_average, machine_facts, write
 
-SECTIONS = ("cold", "status", "run", "live")
+SECTIONS = ("cold", "state", "status", "run", "live")
 HERE = Path(__file__).resolve().parent
 
 
@@ -61,6 +62,9 @@ def main() -> None:
     if "cold" in args.only:
         _announce("cold")
         sections.append(bench_cold.measure(10 if args.quick else 20))
+    if "state" in args.only:
+        _announce("state")
+        sections.append(bench_state.measure(args.quick))
     on_main = [s for s in ("status", "run") if s in args.only]
     if on_main:
         with main_sandbox() as box:  # one container per image, shared by both sections

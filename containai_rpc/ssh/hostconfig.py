@@ -20,7 +20,7 @@ from pathlib import Path
 from containai_rpc.errors import DomainError
 from containai_rpc.ssh.locking import ssh_lock
 from containai_rpc.workspace.config import Settings
-from containai_rpc.workspace.state import atomic_write
+from containai_rpc.workspace.tomlfile import atomic_write
 
 MARKER = "# ContainAI SSH config for container:"
 INCLUDE_LINE = "Include ~/.ssh/containai.d/*.conf"

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from containai_rpc.errors import DomainError
 from containai_rpc.ssh.locking import ssh_lock
-from containai_rpc.workspace.state import atomic_write, config_dir
+from containai_rpc.workspace.state import config_dir
+from containai_rpc.workspace.tomlfile import atomic_write
 
 LOCK_TIMEOUT_S = 10.0
 _KEY_TYPE_RE = re.compile(r"^(ssh|ecdsa|sk)-[a-z0-9@.-]+$")

@@ -28,12 +28,11 @@ from containai_rpc.core.naming import (
 )
 from containai_rpc.errors import DomainError
 from containai_rpc.workspace.state import (
-    load_toml,
     load_user_config,
     read_workspace_state,
-    toml_type,
     user_config_path,
 )
+from containai_rpc.workspace.tomlfile import load_toml, toml_type
 
 logger = logging.getLogger(__name__)
 

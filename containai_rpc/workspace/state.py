@@ -1,9 +1,9 @@
-"""The user config file, which also holds workspace state (spec §3.3).
+"""The user config file, which also holds workspace state.
 
 The original `cai` reads and writes the same `config.toml`, so the layout is its layout:
-`[workspace."<path>"]` tables of basic strings. Edits go through tomlkit so the user's
-comments and formatting survive; every read-modify-write runs under one file lock and
-lands with an atomic rename, so concurrent processes never lose each other's updates.
+`[workspace."<path>"]` tables of basic strings. Edits keep the user's comments and
+formatting (see `tomledit`); every read-modify-write runs under one file lock and lands
+with an atomic rename, so concurrent processes never lose each other's updates.
 
 A damaged file (bad TOML, wrong types, a directory, unreadable) is reported as
 `stateFileInvalid` naming the file, and is never written: a write refuses instead of
@@ -14,22 +14,30 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import threading
 import tomllib
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 from filelock import FileLock, Timeout
 from tomlkit.exceptions import TOMLKitError
-from tomlkit.items import AoT, InlineTable, Table
+from tomlkit.items import InlineTable
 from tomlkit.toml_document import TOMLDocument
 
 from containai_rpc.errors import DomainError
+from containai_rpc.workspace.tomledit import set_keys
+from containai_rpc.workspace.tomlfile import (
+    atomic_write,
+    damaged,
+    parse,
+    read_text,
+    toml_type,
+    write_failed,
+)
 
 LOCK_TIMEOUT_S = 10.0
 """How long a writer waits for another process's edit before failing with `busy`."""
@@ -65,85 +73,12 @@ class WorkspaceState:
     keep: bool | None = None
 
 
-def toml_type(value: object) -> str:
-    """A value's TOML type name, for messages that users compare with their file."""
-    if isinstance(value, bool):
-        return "boolean"
-    names: list[tuple[type | tuple[type, ...], str]] = [
-        (str, "string"),
-        (int, "integer"),
-        (float, "float"),
-        (dict, "table"),
-        (list, "array"),
-        ((datetime, date, time), "date/time"),
-    ]
-    return next((name for kind, name in names if isinstance(value, kind)), type(value).__name__)
-
-
-def _damaged(path: Path, what: str, hint: str, reason: str) -> DomainError:
-    return DomainError(reason, f"{path}: {what}", hint=hint, file=str(path))
-
-
-def _read_text(path: Path, reason: str) -> str | None:
-    """The file's text, None when it does not exist; any other failure is `reason`."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise _damaged(
-            path,
-            "is a directory, not a file",
-            f"Move the directory {path} out of the way.",
-            reason,
-        ) from None
-    except PermissionError:
-        raise _damaged(
-            path,
-            "cannot be read (permission denied)",
-            f"Make it readable by you, e.g. `chmod 600 {path}` (and chown if needed).",
-            reason,
-        ) from None
-    except OSError as exc:
-        raise _damaged(
-            path,
-            f"cannot be read ({exc.strerror or exc})",
-            f"Check that every directory on the way to {path} is a readable directory.",
-            reason,
-        ) from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _damaged(
-            path, f"is not UTF-8 (byte {exc.start})", "Save the file as UTF-8.", reason
-        ) from None
-
-
-def _parse(path: Path, text: str, reason: str) -> dict[str, Any]:
-    """Strict TOML 1.0 parse; a syntax error becomes `reason` with the position."""
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _damaged(
-            path,
-            f"invalid TOML: {exc}",
-            f"Fix the syntax, or move the file aside (e.g. `mv {path} {path}.bak`).",
-            reason,
-        ) from None
-
-
-def load_toml(path: Path, *, reason: str) -> dict[str, Any] | None:
-    """A TOML file as plain data, None when missing; damage is `DomainError(reason)`."""
-    text = _read_text(path, reason)
-    return None if text is None else _parse(path, text, reason)
-
-
 def _check_structure(path: Path, data: dict[str, Any]) -> None:
     """The parts this module owns must have the types the original writes."""
     hint = f"Fix or remove the offending entry in {path}."
 
     def bad(what: str) -> DomainError:
-        return _damaged(path, what, hint, "stateFileInvalid")
+        return damaged(path, what, hint, "stateFileInvalid")
 
     workspaces = data.get("workspace", {})
     if not isinstance(workspaces, dict):
@@ -166,14 +101,44 @@ def _check_structure(path: Path, data: dict[str, Any]) -> None:
             raise bad(f"`keep.{key}` must be an array of strings")
 
 
+class _ParsedCache:
+    """The parsed form of the text last seen at each path, keyed by that exact text.
+
+    The server reads the config on every request, and parsing is the part of a read that
+    grows with the file. A file changed by anyone, in any way, is parsed again. Cached
+    data is shared, so it is never changed in place (a transaction copies what it edits).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[Path, tuple[str, dict[str, Any]]] = {}
+
+    def load(self, path: Path) -> tuple[str, dict[str, Any]]:
+        """The file's text ("" when missing) and its validated data."""
+        text = read_text(path, "stateFileInvalid") or ""
+        with self._lock:
+            cached = self._entries.get(path)
+        if cached is not None and cached[0] == text:
+            return cached
+        data = parse(path, text, "stateFileInvalid")
+        _check_structure(path, data)
+        self.store(path, text, data)
+        return text, data
+
+    def store(self, path: Path, text: str, data: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries[path] = (text, data)
+
+
+_parsed = _ParsedCache()
+
+
 def load_user_config() -> dict[str, Any]:
-    """The whole user config as plain data ({} when missing), state tables validated."""
-    path = user_config_path()
-    data = load_toml(path, reason="stateFileInvalid")
-    if data is None:
-        return {}
-    _check_structure(path, data)
-    return data
+    """The whole user config as plain data ({} when missing), state tables validated.
+
+    Read-only: the dict may be shared with other callers.
+    """
+    return _parsed.load(user_config_path())[1]
 
 
 def _state_from(data: dict[str, Any], workspace: str) -> WorkspaceState:
@@ -201,52 +166,29 @@ def _canonical(data: object) -> str:
     return json.dumps(data, sort_keys=True, default=str)
 
 
-def _put(table: Table | InlineTable, key: str, value: Any) -> None:
-    """Set `key`, replacing in place; a new key goes right after the last existing one.
-
-    tomlkit would append it after trailing comments, which usually introduce the
-    *next* table, so it is inserted after the table's last plain key instead.
-    """
-    if key in table or isinstance(table, InlineTable):
-        table[key] = value
-        return
-    body = table.value.body
-    plain = [k.key for k, item in body if k is not None and not isinstance(item, Table | AoT)]
-    if plain:
-        table.value._insert_after(plain[-1], key, tomlkit.item(value))
-    else:
-        table[key] = value
-
-
 class StateTransaction:
-    """The user config loaded under the lock; `transaction()` writes it back on success."""
+    """The user config loaded under the lock; `transaction()` writes it back on success.
+
+    Edits change the text of one table at a time (`tomledit`), so an update costs time
+    linear in the file's size whatever the number of workspaces in it.
+    """
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        text = _read_text(path, "stateFileInvalid") or ""
-        _check_structure(path, _parse(path, text, "stateFileInvalid"))
-        try:
-            self._doc: TOMLDocument = tomlkit.parse(text)
-        except TOMLKitError as exc:
-            raise _damaged(
-                path,
-                f"cannot be edited safely: {exc}",
-                f"Simplify the TOML around that position in {path}.",
-                "stateFileInvalid",
-            ) from None
+        self._text, self._data = _parsed.load(path)
         self._dirty = False
 
     def workspace(self, workspace: str) -> WorkspaceState:
         """The current state of `workspace`, including changes made in this transaction."""
-        return _state_from(self._doc.unwrap(), workspace)
+        return _state_from(self._data, workspace)
 
     def kept_containers(self) -> set[str]:
         """`[keep].containers`, including changes made in this transaction."""
-        return set(self._doc.unwrap().get("keep", {}).get("containers", []))
+        return set(self._data.get("keep", {}).get("containers", []))
 
     def released_containers(self) -> set[str]:
         """`[keep].released`, including changes made in this transaction."""
-        return set(self._doc.unwrap().get("keep", {}).get("released", []))
+        return set(self._data.get("keep", {}).get("released", []))
 
     def update_workspace(self, workspace: str, **values: str | bool | None) -> None:
         """Set keys of `[workspace."<path>"]`; None removes a key, "" is written as is."""
@@ -261,20 +203,10 @@ class StateTransaction:
                 raise TypeError(f"unknown workspace state key: {key}")
             if value is not None and not isinstance(value, kind):
                 raise TypeError(f"workspace state {key} must be {kind.__name__}: {value!r}")
-        workspaces = self._doc.get("workspace")
-        if workspaces is None or workspace not in workspaces:
-            if all(v is None for v in values.values()):
-                return
-            self._add_table(("workspace", workspace))
-        table = self._doc["workspace"][workspace]
-        current = self.workspace(workspace)
-        for key, value in values.items():
-            if value is None and key in table:
-                del table[key]
-                self._dirty = True
-            elif value is not None and getattr(current, key) != value:
-                _put(table, key, value)
-                self._dirty = True
+        current = self._data.get("workspace", {}).get(workspace)
+        if current is None and all(v is None for v in values.values()):
+            return
+        self._set(("workspace", workspace), current or {}, values)
 
     def set_keep(self, container_name: str, keep: bool | None) -> None:
         """Record keep protection: True → `containers`, False → `released`, None → neither.
@@ -291,80 +223,74 @@ class StateTransaction:
         }
         if keep is not None:
             wanted["containers" if keep else "released"].add(container_name)
-        if wanted == lists:
+        changes = {k: sorted(wanted[k]) for k in _KEEP_LISTS if wanted[k] != lists[k]}
+        self._set(("keep",), self._data.get("keep", {}), changes)
+
+    def _set(self, path: tuple[str, ...], table: dict[str, Any], values: dict[str, Any]) -> None:
+        """Apply `values` to the table at `path` (None removes a key), if anything changes."""
+        values = {
+            k: v for k, v in values.items() if (k in table if v is None else table.get(k) != v)
+        }
+        if not values:
             return
-        if "keep" not in self._doc:
-            self._add_table(("keep",))
-        table = self._doc["keep"]
-        for key in _KEEP_LISTS:
-            if wanted[key] != lists[key]:
-                _put(table, key, sorted(wanted[key]))
+        text = set_keys(self._text, self._data, path, values)
+        expected = dict(self._data)  # copied along `path` only: the old data is shared
+        node = expected
+        for key in path:
+            node[key] = dict(node.get(key, {}))
+            node = node[key]
+        for key, value in values.items():
+            if value is None:
+                node.pop(key, None)
+            else:
+                node[key] = value
+        self._text = text if text is not None else self._edit_document(path, values, expected)
+        self._data = expected
         self._dirty = True
 
-    def _add_table(self, keys: tuple[str, ...]) -> None:
-        """Append `[a."b"]` at the end of the file, as the original does.
-
-        An inline parent (`workspace = {...}`) cannot be extended by a header, so the
-        new table goes inside it instead.
-        """
-        parent = self._doc.get(keys[0]) if len(keys) > 1 else None
-        if isinstance(parent, InlineTable):
-            parent[keys[-1]] = tomlkit.inline_table()
-            return
-        text = tomlkit.dumps(self._doc)
-        if text and not text.endswith("\n"):
-            text += "\n"
-        if text.strip():
-            text += "\n"
-        self._doc = tomlkit.parse(f"{text}[{tomlkit.key(list(keys)).as_string()}]\n")
-
-    def _commit(self) -> None:
-        if not self._dirty:
-            return
-        text = tomlkit.dumps(self._doc)
-        if _canonical(tomllib.loads(text)) != _canonical(self._doc.unwrap()):
-            raise _damaged(
+    def _edit_document(
+        self, path: tuple[str, ...], values: dict[str, Any], expected: dict[str, Any]
+    ) -> str:
+        """The whole-document edit for layouts the span editor leaves alone (inline or
+        dotted-key tables): slower, and checked against the intended data as a whole."""
+        try:
+            doc: TOMLDocument = tomlkit.parse(self._text)
+        except TOMLKitError as exc:
+            raise damaged(
+                self._path,
+                f"cannot be edited safely: {exc}",
+                f"Simplify the TOML around that position in {self._path}.",
+                "stateFileInvalid",
+            ) from None
+        table: Any = doc
+        for key in path:
+            if key not in table:
+                table[key] = tomlkit.inline_table() if isinstance(table, InlineTable) else {}
+            table = table[key]
+        for key, value in values.items():
+            if value is None:
+                del table[key]
+            else:
+                table[key] = value
+        text = tomlkit.dumps(doc)
+        try:
+            reads_back = _canonical(tomllib.loads(text)) == _canonical(expected)
+        except tomllib.TOMLDecodeError:
+            reads_back = False
+        if not reads_back:
+            raise damaged(
                 self._path,
                 "refusing to write: the edited file would not read back as edited",
                 f"Simplify the layout of {self._path} (plain [table] headers) and retry.",
                 "stateFileInvalid",
             )
-        atomic_write(self._path, text)
+        return text
 
-
-def _write_failed(path: Path, exc: OSError) -> DomainError:
-    return DomainError(
-        "stateWriteFailed",
-        f"{path}: cannot write ({exc.strerror or exc})",
-        hint=f"Check free space and that {path.parent} is a directory writable by you.",
-        file=str(path),
-    )
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Temp file in the same directory, fsync, rename: readers see old or new, never half."""
-    # Write through a symlink (dotfile managers) instead of replacing the link itself.
-    target = path.resolve() if path.is_symlink() else path
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".config_", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                os.fchmod(f.fileno(), 0o600)
-                f.write(text.encode("utf-8"))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        raise _write_failed(path, exc) from None
+    def commit(self) -> None:
+        """Write the edited file, if anything changed."""
+        if self._dirty:
+            atomic_write(self._path, self._text)
+            _parsed.store(self._path, self._text, self._data)
 
 
 @contextmanager
@@ -378,7 +304,7 @@ def transaction() -> Iterator[StateTransaction]:
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
-        raise _write_failed(path, exc) from None
+        raise write_failed(path, exc) from None
     lock = FileLock(path.parent / ".config.lock", mode=0o600)
     try:
         lock.acquire(timeout=LOCK_TIMEOUT_S)
@@ -390,11 +316,11 @@ def transaction() -> Iterator[StateTransaction]:
             file=str(path),
         ) from None
     except OSError as exc:
-        raise _write_failed(path, exc) from None
+        raise write_failed(path, exc) from None
     try:
         txn = StateTransaction(path)
         yield txn
-        txn._commit()
+        txn.commit()
     finally:
         lock.release()
 

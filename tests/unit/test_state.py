@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
+import tomlkit
 from filelock import FileLock
 from tomlkit.exceptions import TOMLKitError
 
@@ -411,7 +412,7 @@ def test_config_dir_that_is_a_file(home: Path) -> None:
 
 def test_an_edit_that_would_not_read_back_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_config(FIXTURE)
-    monkeypatch.setattr(state.tomlkit, "dumps", lambda _doc: FIXTURE)  # a lossy serialiser
+    monkeypatch.setattr(tomlkit, "dumps", lambda _doc: FIXTURE)  # a lossy serialiser
     with pytest.raises(DomainError) as err:
         update_workspace_state("/home/me/app", container_name="changed")
     assert err.value.reason == "stateFileInvalid"
@@ -425,7 +426,7 @@ def test_a_file_tomlkit_cannot_edit_is_refused(monkeypatch: pytest.MonkeyPatch) 
     def unparsable(_text: str) -> None:
         raise TOMLKitError("unsupported layout")
 
-    monkeypatch.setattr(state.tomlkit, "parse", unparsable)
+    monkeypatch.setattr(tomlkit, "parse", unparsable)
     assert read_workspace_state("/home/me/app").container_name == "app-old"  # reads still work
     with pytest.raises(DomainError) as err:
         update_workspace_state("/home/me/app", container_name="changed")
