@@ -1,6 +1,7 @@
 # The README's commands. Each target sets up what it needs; the logic lives in scripts/.
 #   make run    set up, then start/attach this workspace's container with `cai run`
 #   make test   set up, lint, run the test suite
+#   make lock   regenerate requirements.lock after a dependency change in pyproject.toml
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -14,18 +15,23 @@ CAI_WORKSPACE ?= $(CURDIR)
 ARGS          ?=
 PYTEST_ARGS   ?=
 
-.PHONY: help setup engine images lint test test-python test-extension run bench clean reliability
+.PHONY: help setup engine images lint lock test test-python test-extension run bench clean reliability
 
 help:
 	@echo 'make run     set up, then `cai run` in $$CAI_WORKSPACE (default: here); ARGS=... passes options'
 	@echo 'make test    set up, lint, then pytest (PYTEST_ARGS=... passes options)'
-	@echo 'make setup   .venv + package, a Docker engine if none answers, the local images'
+	@echo 'make setup   .venv from requirements.lock + package, a Docker engine if none answers, the local images'
+	@echo 'make lock    regenerate requirements.lock from pyproject.toml (ARGS=--upgrade: newest of everything)'
 	@echo 'make lint | bench | clean'
 
 setup: $(STAMP) engine images
 
-$(STAMP): pyproject.toml scripts/venv.sh
+$(STAMP): pyproject.toml requirements.lock scripts/venv.sh
 	@scripts/venv.sh
+
+# After changing dependencies in pyproject.toml; commit both files.
+lock:
+	@scripts/lock.sh $(ARGS)
 
 engine:
 	@scripts/engine.sh
