@@ -15,13 +15,14 @@ CAI_WORKSPACE ?= $(CURDIR)
 ARGS          ?=
 PYTEST_ARGS   ?=
 
-.PHONY: help setup engine images lint lock test test-python test-extension run bench clean reliability
+.PHONY: help setup engine images lint lock test test-python test-extension test-latest run bench clean reliability
 
 help:
 	@echo 'make run     set up, then `cai run` in $$CAI_WORKSPACE (default: here); ARGS=... passes options'
 	@echo 'make test    set up, lint, then pytest (PYTEST_ARGS=... passes options)'
 	@echo 'make setup   .venv from requirements.lock + package, a Docker engine if none answers, the local images'
 	@echo 'make lock    regenerate requirements.lock from pyproject.toml (ARGS=--upgrade: newest of everything)'
+	@echo 'make test-latest  unit + protocol tests with the newest releases pyproject.toml allows (not in CI)'
 	@echo 'make lint | bench | clean'
 
 setup: $(STAMP) engine images
@@ -57,6 +58,11 @@ test-extension: setup
 run: setup
 	@echo 'make run: CONTAINAI_ALLOW_REDUCED_ISOLATION=1 (no Sysbox here: runc + CAP_SYS_ADMIN, weaker isolation)' >&2
 	@cd '$(CAI_WORKSPACE)' && CONTAINAI_ALLOW_REDUCED_ISOLATION=1 exec '$(CURDIR)/$(VENV)/bin/cai' run $(ARGS)
+
+# The canary: a throwaway venv (build/latest-venv) with the newest releases the ranges allow,
+# ignoring the lock; unit and protocol tests. Not part of `make test` or CI.
+test-latest: engine images
+	@scripts/test-latest.sh $(PYTEST_ARGS)
 
 # The reliability tests' long profile (`make test` runs their fast one): more fuzzing, longer races.
 reliability: setup
