@@ -63,8 +63,8 @@ def report(problems: list[str], lock: Path = LOCK) -> str:
     lines = "\n".join(f"  {p}" for p in problems)
     return (
         f"installed packages differ from {lock.name} ({sys.prefix}):\n{lines}\n"
-        "Run `make setup` to reinstall from the lock; after changing dependencies in "
-        "pyproject.toml, run `make lock` first."
+        "Reinstall from the lock with `make setup` (`rm -rf .venv` first if it was changed by "
+        "hand); after changing dependencies in pyproject.toml, run `make lock` first."
     )
 
 

@@ -40,7 +40,7 @@ def test_a_changed_pin_is_reported_with_both_versions(check_lock: ModuleType) ->
     changed = re.sub(r"^tomlkit==\S+", "tomlkit==0.0.1", text, count=1, flags=re.M)
     problems = check_lock.drift(check_lock.locked(changed), present)
     assert problems == [f"tomlkit: installed {version}, locked 0.0.1"]
-    assert "Run `make setup`" in check_lock.report(problems)
+    assert "Reinstall from the lock with `make setup`" in check_lock.report(problems)
 
 
 def test_missing_extra_and_unlocked_packages(check_lock: ModuleType) -> None:
