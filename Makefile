@@ -1,6 +1,7 @@
 # The README's commands. Each target sets up what it needs; the logic lives in scripts/.
 #   make run    set up, then start/attach this workspace's container with `cai run`
 #   make test   set up, lint, run the test suite
+#   make lock   regenerate requirements.lock after a dependency change in pyproject.toml
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -14,18 +15,24 @@ CAI_WORKSPACE ?= $(CURDIR)
 ARGS          ?=
 PYTEST_ARGS   ?=
 
-.PHONY: help setup engine images lint test test-python test-extension run bench clean reliability
+.PHONY: help setup engine images lint lock test test-python test-extension test-latest run bench clean reliability
 
 help:
 	@echo 'make run     set up, then `cai run` in $$CAI_WORKSPACE (default: here); ARGS=... passes options'
 	@echo 'make test    set up, lint, then pytest (PYTEST_ARGS=... passes options)'
-	@echo 'make setup   .venv + package, a Docker engine if none answers, the local images'
+	@echo 'make setup   .venv from requirements.lock + package, a Docker engine if none answers, the local images'
+	@echo 'make lock    regenerate requirements.lock from pyproject.toml (ARGS=--upgrade: newest of everything)'
+	@echo 'make test-latest  unit + protocol tests with the newest releases pyproject.toml allows (not in CI)'
 	@echo 'make lint | bench | clean'
 
 setup: $(STAMP) engine images
 
-$(STAMP): pyproject.toml scripts/venv.sh
+$(STAMP): pyproject.toml requirements.lock scripts/venv.sh
 	@scripts/venv.sh
+
+# After changing dependencies in pyproject.toml; commit both files.
+lock:
+	@scripts/lock.sh $(ARGS)
 
 engine:
 	@scripts/engine.sh
@@ -51,6 +58,11 @@ test-extension: setup
 run: setup
 	@echo 'make run: CONTAINAI_ALLOW_REDUCED_ISOLATION=1 (no Sysbox here: runc + CAP_SYS_ADMIN, weaker isolation)' >&2
 	@cd '$(CAI_WORKSPACE)' && CONTAINAI_ALLOW_REDUCED_ISOLATION=1 exec '$(CURDIR)/$(VENV)/bin/cai' run $(ARGS)
+
+# The canary: a throwaway venv (build/latest-venv) with the newest releases the ranges allow,
+# ignoring the lock; unit and protocol tests. Not part of `make test` or CI.
+test-latest: engine images
+	@scripts/test-latest.sh $(PYTEST_ARGS)
 
 # The reliability tests' long profile (`make test` runs their fast one): more fuzzing, longer races.
 reliability: setup
