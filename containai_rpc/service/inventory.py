@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from containai_rpc.engine import ContainerInfo, Engine, EngineSet
+from containai_rpc.engine import ContainerInfo, EngineSet
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import (
     ContainerSummary,
@@ -29,7 +29,7 @@ def list_containers(engines: EngineSet, p: ListParams, revision: int = 0) -> Lis
     containers: list[ContainerSummary] = []
     errors: list[ContextError] = []
     contexts = [p.context] if p.context else engines.managed_contexts()
-    for name, found in engines.each(contexts, Engine.list_managed):
+    for name, found in engines.each(contexts, lambda e: e.list_managed()):
         if isinstance(found, DomainError):
             errors.append(ContextError(context=name, message=found.message))
         else:

@@ -108,7 +108,7 @@ def _stop_all(engines: EngineSet, p: StopParams, hooks: Hooks) -> StopResult:
     """
     contexts = [p.context] if p.context else engines.managed_contexts()
     results: list[StopOutcome] = []
-    for name, found in engines.each(contexts, Engine.list_managed):
+    for name, found in engines.each(contexts, lambda e: e.list_managed()):
         if isinstance(found, DomainError):
             results.append(
                 StopOutcome(
