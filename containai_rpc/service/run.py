@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from containai_rpc.core.clock import Clock, system_clock
 from containai_rpc.core.naming import validate_container_name, validate_volume_name
+from containai_rpc.core.states import guide_status
 from containai_rpc.engine import ContainerInfo, Engine
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import RunParams, RunResult
@@ -43,7 +44,7 @@ from containai_rpc.service.run_decide import (
     move_port,
     state_record,
 )
-from containai_rpc.service.summary import KeepPolicy, guide_status, isolation_of, to_summary
+from containai_rpc.service.summary import KeepPolicy, isolation_of, to_summary
 from containai_rpc.service.verify import SSHD_DEADLINE_S, verify_start, wait_running
 from containai_rpc.ssh.ports import allocate, port_allocation, taken_port
 from containai_rpc.workspace.config import Settings

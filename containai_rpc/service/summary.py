@@ -11,8 +11,6 @@ from containai_rpc.protocol.gc import KeepSource
 from containai_rpc.protocol.models import ContainerSummary, Isolation
 from containai_rpc.workspace.userconfig import UserConfig
 
-__all__ = ["KeepPolicy", "guide_status", "iso", "isolation_of", "to_summary"]
-
 
 def iso(value: str | None) -> str | None:
     parsed = parse_docker_time(value or "")
