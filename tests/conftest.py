@@ -21,6 +21,10 @@ from pathlib import Path
 import docker
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `tests.support` imports however pytest was started
+    sys.path.insert(0, str(ROOT))
+
 TINY_IMAGE = "containai-test-tiny:latest"
 SYSTEMD_IMAGE = "containai:latest"
 GIT_ENV = {

@@ -27,13 +27,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import docker.api.client
 from docker.tls import TLSConfig
 from docker.utils import kwargs_from_env
 
-from containai_rpc.engine.client import Engine, connect
+from containai_rpc.engine.client import connect
+from containai_rpc.engine.port import Engine
 from containai_rpc.errors import DomainError
 
 SECURE_CONTEXT = "containai-docker"
@@ -44,6 +45,14 @@ SSH_PROBE_TIMEOUT_S = 5.0
 
 T = TypeVar("T")
 _ssh_transport_lock = threading.Lock()
+
+
+class Connector(Protocol):
+    """How an engine is reached: `engine.client.connect`, or an in-memory one in tests."""
+
+    def __call__(
+        self, context: str, endpoint: str, *, connect_timeout_s: float, **client_kwargs: Any
+    ) -> Engine: ...
 
 
 def _not_found(name: str) -> DomainError:
@@ -192,7 +201,7 @@ class _Job:
 class EngineSet:
     """The engines of the contexts we manage, connected lazily and cached per context.
 
-    Selection (design.md): configured context → `containai-docker` if it exists → the
+    Selection: configured context → `containai-docker` if it exists → the
     current Docker context (`DOCKER_HOST`, set explicitly for this process, skips
     `containai-docker`). Managed: the selected one, then the configured list
     (`[engine] contexts`), else `containai-docker` when it exists.
@@ -203,8 +212,11 @@ class EngineSet:
         configured: str | None = None,
         extra: list[str] | None = None,
         env: Mapping[str, str] | None = None,
+        *,
+        connector: Connector = connect,
     ) -> None:
         self.contexts = Contexts(dict(os.environ if env is None else env))
+        self._connect = connector
         self._configured = configured
         self._extra = list(extra or [])
         self._engines: dict[str, Engine] = {}
@@ -234,7 +246,7 @@ class EngineSet:
         if engine is not None:
             return engine
         endpoint, kwargs = self.contexts.endpoint(name)
-        engine = connect(name, endpoint, connect_timeout_s=probe_timeout(endpoint), **kwargs)
+        engine = self._connect(name, endpoint, connect_timeout_s=probe_timeout(endpoint), **kwargs)
         with self._lock:
             kept = self._engines.setdefault(name, engine)
         if kept is not engine:  # another thread connected meanwhile

@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from containai_rpc.engine.client import Engine
+from containai_rpc.engine.port import Engine
 from containai_rpc.errors import DomainError
 
 CGROUP_ROOT = "/sys/fs/cgroup"
@@ -199,7 +199,7 @@ def cap_limit(limit: int | None, engine_memory: int) -> int | None:
 
 
 def engine_memory(engine: Engine) -> int:
-    """The engine's total memory (cached by Engine.info), 0 when unknown."""
+    """The engine's total memory (cached by the engine), 0 when unknown."""
     try:
         return engine.info().mem_total
     except DomainError:

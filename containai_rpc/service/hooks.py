@@ -22,7 +22,7 @@ class Hooks:
 
     `confirm(message, actions)` returns the chosen action, or None when the user
     dismissed the question. When no `confirm` is given, a question that needs an
-    answer fails with `confirmationRequired` instead (design.md, Protocol).
+    answer fails with `confirmationRequired` instead, as the protocol defines.
     """
 
     progress: Callable[[str], None] = field(default=_ignore)

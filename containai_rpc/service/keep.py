@@ -11,6 +11,7 @@ from containai_rpc.protocol.gc import KeepParams, KeepResult
 from containai_rpc.service.inventory import target
 from containai_rpc.service.summary import KeepPolicy
 from containai_rpc.workspace.state import set_keep
+from containai_rpc.workspace.userconfig import UserConfig
 
 
 def config_entry(info: ContainerInfo, keep: bool) -> bool | None:
@@ -21,10 +22,11 @@ def config_entry(info: ContainerInfo, keep: bool) -> bool | None:
     return True if keep else None
 
 
-def keep(engines: EngineSet, p: KeepParams) -> KeepResult:
-    info = target(engines, p)  # reads only the TargetParams fields
-    set_keep(info.name, config_entry(info, p.keep))
-    policy = KeepPolicy.load()
+def keep(engines: EngineSet, p: KeepParams, config: UserConfig) -> KeepResult:
+    info = target(engines, p, config)  # reads only the TargetParams fields
+    entry = config_entry(info, p.keep)
+    set_keep(info.name, entry)
+    policy = KeepPolicy.of(config).with_entry(info.name, entry)
     return KeepResult(
         container_name=info.name,
         context=info.context,

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from containai_rpc.core.states import ACTIVE
 from containai_rpc.engine import ContainerInfo
 from containai_rpc.protocol.models import (
     ChangeKind,
@@ -36,7 +37,6 @@ from containai_rpc.protocol.models import (
 from containai_rpc.service.summary import KeepPolicy, to_summary
 
 RECREATE_WINDOW_S = 30.0
-_ACTIVE = ("running", "paused", "restarting")
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,10 @@ def change_kind(old: ContainerSummary, new: ContainerSummary) -> ChangeKind | No
     """What happened between two snapshots of the same container (None: nothing)."""
     if old == new:
         return None
-    if new.status == "running" and (old.status not in _ACTIVE or old.started_at != new.started_at):
+    # The running-like statuses have the same names as their Docker states.
+    if new.status == "running" and (old.status not in ACTIVE or old.started_at != new.started_at):
         return "started"
-    if old.status in _ACTIVE and new.status not in _ACTIVE:
+    if old.status in ACTIVE and new.status not in ACTIVE:
         return "stopped"
     return "updated"
 

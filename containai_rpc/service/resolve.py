@@ -1,8 +1,24 @@
-"""Finding 'the' container: for a workspace, by name, across contexts (design.md §1, §3)."""
+"""Which container a request is about: one function per question.
+
+- `workspace_container`: which container belongs to this workspace (state, then the
+  `containai.workspace` label, then the legacy name, each only if it is really this
+  workspace's) — the facts, judged by `own_container` (run) or `target_container`
+  (stop, status, keep);
+- `named_container`: which managed container has this name, in the requested context or
+  else in every context we manage;
+- `name_to_create`: which name a new container of this workspace gets (the generated
+  name, or a collision suffix when another workspace or a stranger holds it), and what
+  it had to leave alone on the way;
+- `find_target`: the container of a stop/status/keep request, by name or by workspace.
+
+A container without `containai.managed=true` is never used, and a same-named container
+of another workspace is never attached to: the new container gets a suffix instead.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 
 from containai_rpc.core.naming import (
     MAX_COLLISION_SUFFIX,
@@ -13,19 +29,12 @@ from containai_rpc.core.naming import (
 )
 from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
-from containai_rpc.workspace.paths import workspace_container_name
-from containai_rpc.workspace.state import read_workspace_state
+from containai_rpc.workspace.paths import normalize_path, workspace_container_name
+from containai_rpc.workspace.state import WorkspaceState
+from containai_rpc.workspace.userconfig import UserConfig
 
 
-@dataclass(frozen=True)
-class Found:
-    """A workspace's container (or None) and the name a new one would get."""
-
-    container: ContainerInfo | None
-    name: str
-
-
-def _owned_by(info: ContainerInfo | None, workspace: str) -> bool:
+def owned_by(info: ContainerInfo | None, workspace: str) -> bool:
     return info is not None and info.managed and info.workspace == workspace
 
 
@@ -45,81 +54,6 @@ def require_managed(info: ContainerInfo) -> ContainerInfo:
     return info
 
 
-def by_label(engine: Engine, workspace: str) -> ContainerInfo | None:
-    """The one managed container labelled for this workspace; several is an error."""
-    found = [c for c in map(engine.inspect, engine.ids_for_workspace(workspace)) if c]
-    found = [c for c in found if c.managed]
-    if len(found) > 1:
-        names = " ".join(sorted(c.name for c in found))
-        raise DomainError(
-            "multipleContainers",
-            f"Multiple containers found for workspace: {workspace} ({names})",
-            hint="Use --container to specify which one.",
-        )
-    return found[0] if found else None
-
-
-def find_for_workspace(engine: Engine, workspace: str) -> Found:
-    """state → label → generated name only if its label matches → legacy name likewise.
-
-    Unlike the original (spec §2.3 step 3), a same-named container of another workspace
-    is never used: the new container gets a collision suffix instead.
-    """
-    state = read_workspace_state(workspace)
-    if state.container_name:
-        info = engine.inspect(state.container_name)
-        if _owned_by(info, workspace):
-            return Found(info, state.container_name)
-    labelled = by_label(engine, workspace)
-    if labelled is not None:
-        return Found(labelled, labelled.name)
-    base = workspace_container_name(workspace)
-    legacy = engine.inspect(legacy_container_name(workspace))
-    if _owned_by(legacy, workspace):
-        assert legacy is not None
-        return Found(legacy, legacy.name)
-    return Found(None, free_name(engine, base, workspace))
-
-
-def free_name(engine: Engine, base: str, workspace: str) -> str:
-    """`base`, or `base-2`…`base-99` when another workspace (or a stranger) holds it."""
-    candidate = base
-    for n in range(2, MAX_COLLISION_SUFFIX + 2):
-        info = engine.inspect(candidate)
-        if info is None or _owned_by(info, workspace):
-            return candidate
-        if n > MAX_COLLISION_SUFFIX:
-            break
-        candidate = collision_candidate(base, n)
-    raise DomainError("nameConflict", f"Too many container name collisions for {base} (max 99)")
-
-
-def left_alone(engine: Engine, workspace: str, chosen: str) -> list[str]:
-    """What creating `chosen` met but must never touch, in words (design.md, Docker-side
-    conventions): holders of the names tried before it, and containers labelled for this
-    workspace without `containai.managed=true`."""
-    base = workspace_container_name(workspace)
-    tried = [base, *(collision_candidate(base, n) for n in range(2, MAX_COLLISION_SUFFIX + 1))]
-    notes: dict[str, str] = {}
-    for name in tried[: tried.index(chosen)] if chosen in tried else []:
-        info = engine.inspect(name)
-        if info is not None:
-            owner = (
-                f"belongs to workspace {info.workspace}"
-                if info.managed
-                else "is not managed by ContainAI"
-            )
-            notes[name] = f"Container name '{name}' is taken by a container that {owner}: "
-            notes[name] += f"left alone, this workspace uses '{chosen}'"
-    for info in filter(None, map(engine.inspect, engine.ids_for_workspace(workspace))):
-        if not info.managed and info.name not in notes:
-            notes[info.name] = (
-                f"Container '{info.name}' is labelled for this workspace but is not managed "
-                "by ContainAI: left alone"
-            )
-    return list(notes.values())
-
-
 def check_names(p: object) -> None:
     """Refuse bad names before any Docker call (so a dead engine cannot mask them)."""
     container = getattr(p, "container", None)
@@ -130,13 +64,136 @@ def check_names(p: object) -> None:
         validate_volume_name(volume)
 
 
-def locate_by_name(
+# --------------------------------------------------------------------------- by workspace
+
+
+@dataclass(frozen=True)
+class WorkspaceMatch:
+    """What the engine holds for one workspace, looked up in order until a hit.
+
+    `container` is the workspace's own container (managed and labelled for it); `stray`
+    is what the workspace state names when that is not this workspace's container;
+    `several` holds the managed containers labelled for it when there is more than one;
+    `labelled` everything (managed or not) carrying its label, once the lookup got there.
+    """
+
+    workspace: str
+    state_name: str | None
+    container: ContainerInfo | None = None
+    stray: ContainerInfo | None = None
+    several: tuple[ContainerInfo, ...] = ()
+    labelled: tuple[ContainerInfo, ...] = ()
+
+
+def workspace_container(engine: Engine, workspace: str, state: WorkspaceState) -> WorkspaceMatch:
+    """state → label → legacy name, each only if its workspace label matches."""
+    stray = None
+    if state.container_name:
+        info = engine.inspect(state.container_name)
+        if owned_by(info, workspace):
+            return WorkspaceMatch(workspace, state.container_name, container=info)
+        stray = info
+    labelled = tuple(c for c in map(engine.inspect, engine.ids_for_workspace(workspace)) if c)
+    managed = tuple(c for c in labelled if c.managed)
+    found = WorkspaceMatch(workspace, state.container_name, stray=stray, labelled=labelled)
+    if len(managed) > 1:
+        return replace(found, several=managed)
+    if managed:
+        return replace(found, container=managed[0])
+    legacy = engine.inspect(legacy_container_name(workspace))
+    return replace(found, container=legacy) if owned_by(legacy, workspace) else found
+
+
+def own_container(match: WorkspaceMatch) -> ContainerInfo | None:
+    """`run`'s reading: the workspace's own container; what the state names otherwise is
+    ignored (a new container gets its own name)."""
+    if match.several:
+        names = " ".join(sorted(c.name for c in match.several))
+        raise DomainError(
+            "multipleContainers",
+            f"Multiple containers found for workspace: {match.workspace} ({names})",
+            hint="Use --container to specify which one.",
+        )
+    return match.container
+
+
+def target_container(match: WorkspaceMatch) -> ContainerInfo | None:
+    """stop/status/keep's reading: a state entry naming a container of another workspace
+    (or an unmanaged one) is an error, not a silent switch; a managed one without a
+    workspace label is taken as named."""
+    stray = match.stray
+    if stray is not None:
+        require_managed(stray)
+        if stray.workspace:
+            raise DomainError(
+                "workspaceMismatch",
+                f"Container '{stray.name}' belongs to workspace '{stray.workspace}', "
+                f"not {match.workspace}.",
+                hint=f"Use --container {stray.name}, or fix the workspace state.",
+            )
+        return stray
+    return own_container(match)
+
+
+# --------------------------------------------------------------------------- new names
+
+
+@dataclass(frozen=True)
+class NewName:
+    """The name a new container gets, and what creating it must leave alone (in words)."""
+
+    name: str
+    notes: tuple[str, ...] = ()
+
+
+def name_to_create(engine: Engine, match: WorkspaceMatch) -> NewName:
+    """The generated name, or `-2`…`-99` when another workspace (or a stranger) holds it."""
+    base = workspace_container_name(match.workspace)
+    tried = [base, *(collision_candidate(base, n) for n in range(2, MAX_COLLISION_SUFFIX + 1))]
+    holders: list[ContainerInfo] = []
+    for candidate in tried:
+        info = engine.inspect(candidate)
+        if info is None or owned_by(info, match.workspace):
+            return NewName(candidate, tuple(left_alone(candidate, holders, match.labelled)))
+        holders.append(info)
+    raise DomainError("nameConflict", f"Too many container name collisions for {base} (max 99)")
+
+
+def left_alone(
+    chosen: str, holders: list[ContainerInfo], labelled: tuple[ContainerInfo, ...]
+) -> list[str]:
+    """Holders of the names tried before `chosen`, and containers labelled for this
+    workspace without `containai.managed=true`: never touched, and said so."""
+    notes: dict[str, str] = {}
+    for info in holders:
+        owner = (
+            f"belongs to workspace {info.workspace}"
+            if info.managed
+            else "is not managed by ContainAI"
+        )
+        notes[info.name] = (
+            f"Container name '{info.name}' is taken by a container that {owner}: "
+            f"left alone, this workspace uses '{chosen}'"
+        )
+    for info in labelled:
+        if not info.managed and info.name not in notes:
+            notes[info.name] = (
+                f"Container '{info.name}' is labelled for this workspace but is not managed "
+                "by ContainAI: left alone"
+            )
+    return list(notes.values())
+
+
+# --------------------------------------------------------------------------- by name
+
+
+def named_container(
     engines: EngineSet, name: str, context: str | None
 ) -> tuple[Engine, ContainerInfo]:
     """A container named explicitly, in `context`, else in whichever managed context has it.
 
-    Like the original (spec §2.2) the name is looked up in every context we manage; found
-    in several, it is ambiguous rather than a guess.
+    Like the original, the name is looked up in every context we manage; found in
+    several, it is ambiguous rather than a guess.
     """
     validate_container_name(name)
     if context:
@@ -151,33 +208,53 @@ def locate_by_name(
             f"Container '{name}' exists in multiple contexts: {where}",
             hint="Pass --context to pick one, or remove or rename the duplicate.",
         )
-    if not hits:
-        for ctx, r in found:  # the selected engine being down is the real answer
-            if isinstance(r, DomainError) and ctx == engines.default_context():
-                raise r
-        raise DomainError("containerNotFound", f"Container not found: {name}", container=name)
-    engine, info = hits[0]
-    assert info is not None
-    return engine, require_managed(info)
-
-
-def for_target(engine: Engine, workspace: str) -> ContainerInfo | None:
-    """The workspace's existing container for stop/status: state, then label, then name.
-
-    A state entry naming a container of another workspace is an error, not a silent
-    switch (spec §7.2).
-    """
-    state = read_workspace_state(workspace)
-    if state.container_name:
-        info = engine.inspect(state.container_name)
+    for engine, info in hits:
         if info is not None:
-            require_managed(info)
-            if info.workspace and info.workspace != workspace:
-                raise DomainError(
-                    "workspaceMismatch",
-                    f"Container '{info.name}' belongs to workspace '{info.workspace}', "
-                    f"not {workspace}.",
-                    hint=f"Use --container {info.name}, or fix the workspace state.",
-                )
-            return info
-    return find_for_workspace(engine, workspace).container
+            return engine, require_managed(info)
+    for ctx, r in found:  # the selected engine being down is the real answer
+        if isinstance(r, DomainError) and ctx == engines.default_context():
+            raise r
+    raise DomainError("containerNotFound", f"Container not found: {name}", container=name)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class Target:
+    """The container a stop/status/keep request is about (None: none found)."""
+
+    engine: Engine
+    container: ContainerInfo | None
+    workspace: str | None = None
+    state_name: str | None = None
+
+
+def find_target(
+    engines: EngineSet,
+    config: UserConfig,
+    *,
+    container: str | None,
+    workspace: str | None,
+    context: str | None,
+    cwd: str | None = None,
+) -> Target:
+    """By name (every managed context), else the workspace's container: state → label."""
+    if container:
+        engine, info = named_container(engines, container, context)
+        return Target(engine, info)
+    return workspace_target(engines, config, workspace, context, cwd)
+
+
+def workspace_target(
+    engines: EngineSet,
+    config: UserConfig,
+    workspace: str | None,
+    context: str | None,
+    cwd: str | None = None,
+) -> Target:
+    """The container of the given (else the current) workspace, judged for stop/status."""
+    engine = engines.get(context)
+    path = normalize_path(workspace or cwd or os.getcwd())
+    match = workspace_container(engine, path, config.workspace_state(path))
+    return Target(engine, target_container(match), path, match.state_name)

@@ -1,4 +1,4 @@
-"""Best-effort session detection without needing `ss` in the image (design.md §8)."""
+"""Best-effort session detection without needing `ss` in the image."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class SessionCounts:
 
     @property
     def active(self) -> bool:
-        """The original's rule (spec §7.4): any ssh connection or more than one pty."""
+        """The original's rule: any ssh connection or more than one pty."""
         return self.ssh_connections > 0 or self.active_terminals > 1
 
 

@@ -1,7 +1,7 @@
 """`status`: the required fields from one inspect, the best-effort ones under one deadline.
 
 The original runs its best-effort parts one after another, each with its own 5 s timeout
-(worst case ≈ 15 s, spec §9). Here sessions and resources run in daemon threads under ONE
+(worst case ≈ 15 s). Here sessions and resources run in daemon threads under ONE
 shared deadline: a part still running when it expires is left behind (its exec is bounded
 by its own socket timeout), named in `partial`, and the required fields are returned
 anyway. The session probe starts once the CPU sample is taken (bounded wait), because an
@@ -14,15 +14,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from containai_rpc.core.ages import format_uptime, parse_docker_time
+from containai_rpc.core.clock import Clock, system_clock
 from containai_rpc.engine import EngineSet
 from containai_rpc.engine.stats import ResourceMonitor, ResourceUsage
 from containai_rpc.protocol.models import Resources, Sessions, StatusParams, StatusResult
 from containai_rpc.service.inventory import required_status, target
 from containai_rpc.service.sessions import SessionCounts, detect_sessions
+from containai_rpc.service.summary import KeepPolicy
+from containai_rpc.workspace.userconfig import UserConfig
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +45,7 @@ def bytes_size(size: float) -> str:
 
 
 def uptime(started_at: str | None, now: datetime) -> str | None:
-    """The original's uptime (spec §9 step 4); None when the start time is unknown."""
+    """The original's uptime; None when the start time is unknown."""
     try:
         started = parse_docker_time(started_at or "")
     except ValueError:
@@ -96,10 +99,17 @@ def run_parts(
     return done, [name for name in parts if name not in done]
 
 
-def status(engines: EngineSet, p: StatusParams, monitor: ResourceMonitor) -> StatusResult:
+def status(
+    engines: EngineSet,
+    p: StatusParams,
+    monitor: ResourceMonitor,
+    config: UserConfig,
+    *,
+    clock: Clock = system_clock,
+) -> StatusResult:
     """Required fields always; uptime, sessions and resources for a running container."""
-    info = target(engines, p)
-    result = required_status(info)
+    info = target(engines, p, config)
+    result = required_status(info, KeepPolicy.of(config))
     if not info.running:
         return result
     engine = engines.get(info.context)
@@ -124,7 +134,7 @@ def status(engines: EngineSet, p: StatusParams, monitor: ResourceMonitor) -> Sta
     usage: ResourceUsage | None = done.get("resources")
     return result.model_copy(
         update={
-            "uptime": uptime(info.started_at, datetime.now(UTC)),
+            "uptime": uptime(info.started_at, clock()),
             "sessions": Sessions(
                 ssh_connections=counts.ssh_connections, active_terminals=counts.active_terminals
             )

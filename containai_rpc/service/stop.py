@@ -1,96 +1,52 @@
-"""`stop`: one container (by name or workspace) or all; optionally remove; never a volume."""
+"""`stop`: one container (by name or workspace) or all; optionally remove; never a volume.
+
+The decisions are in `stop_decide`; this module finds the container, asks when sessions
+are active, and acts under the workspace lock `run` takes too.
+"""
 
 from __future__ import annotations
-
-import os
 
 from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import StopAction, StopOutcome, StopParams, StopResult
+from containai_rpc.service.cleanup import forget_removed
 from containai_rpc.service.hooks import Hooks
-from containai_rpc.service.resolve import for_target, locate_by_name, lock_key
+from containai_rpc.service.resolve import Target, lock_key, named_container, workspace_target
 from containai_rpc.service.sessions import detect_sessions
-from containai_rpc.ssh.access import remove_access
+from containai_rpc.service.stop_decide import (
+    SessionGate,
+    Sessions,
+    check_options,
+    nothing_found,
+    probe_needed,
+    session_gate,
+    stop_step,
+)
 from containai_rpc.workspace.locks import locked
-from containai_rpc.workspace.paths import normalize_path
-from containai_rpc.workspace.state import read_workspace_state, set_keep
+from containai_rpc.workspace.userconfig import UserConfig
 
-
-def _conflicts(p: StopParams) -> None:
-    if p.all and p.container:
-        raise DomainError("conflictingOptions", "--container and --all are mutually exclusive")
-    if p.all and p.workspace:
-        raise DomainError("conflictingOptions", "--workspace and --all are mutually exclusive")
-    if p.container and p.workspace:
-        raise DomainError(
-            "conflictingOptions", "--container and --workspace are mutually exclusive"
-        )
-
-
-def _apply(engine: Engine, info: ContainerInfo, p: StopParams, sessions: str | None) -> StopOutcome:
-    """Stop or remove one managed container. Removal keeps every volume (`v=False`)."""
-    if p.remove:
-        engine.remove(info.id, force=True)
-        remove_access(info.name, info.ssh_port)
-        set_keep(info.name, None)  # a later container of that name starts unprotected
-        action = "removed"
-    elif info.state in ("exited", "created", "dead"):
-        action = "alreadyStopped"
-    else:
-        engine.stop(info.id)
-        action = "stopped"
-    return StopOutcome(
-        container_name=info.name, context=engine.context, action=action, sessions=sessions
-    )
-
-
-def _confirm_sessions(
-    engine: Engine, info: ContainerInfo, p: StopParams, hooks: Hooks
-) -> tuple[bool, str | None]:
-    """(go ahead, sessions) — asks only when sessions are known to be active."""
-    if p.force or not info.running:
-        return True, None
-    counts = detect_sessions(engine, info.id)
-    if counts is None:
-        return True, "unknown"
-    if not counts.active:
-        return True, "no"
-    verb = "Remove" if p.remove else "Stop"
-    ok = hooks.ask(f"Container '{info.name}' may have active sessions. {verb} anyway?", verb)
-    return ok, "yes"
-
-
-def _single(engine: Engine, name: str, action: StopAction, **extra: str | None) -> StopResult:
-    """The answer about one container that was not (or no longer) there to act on."""
-    outcome = StopOutcome(container_name=name, context=engine.context, action=action, **extra)
-    return StopResult(results=[outcome])
+_DONE: dict[str, StopAction] = {"remove": "removed", "stop": "stopped"}
 
 
 def stop(engines: EngineSet, p: StopParams, hooks: Hooks, *, cwd: str | None = None) -> StopResult:
-    _conflicts(p)
+    check_options(p)
     if p.all:
         return _stop_all(engines, p, hooks)
-    if p.container:
-        engine, found = locate_by_name(engines, p.container, p.context)
-        info: ContainerInfo | None = found
+    if p.container:  # needs no workspace state
+        target = Target(*named_container(engines, p.container, p.context))
     else:
-        engine = engines.get(p.context)
-        workspace = normalize_path(p.workspace or cwd or os.getcwd())
-        info = for_target(engine, workspace)
-        if info is None:
-            named = read_workspace_state(workspace).container_name
-            if named:
-                message = f"Container from workspace state not found: {named}"
-                return _single(engine, named, "notFound", message=message)
-            raise DomainError(
-                "containerNotFound",
-                f"No container found for workspace: {workspace}",
-                hint="Use --container <name> to pick one (cai list shows them).",
-            )
-    assert info is not None
-    go, sessions = _confirm_sessions(engine, info, p, hooks)
-    if not go:
-        return _single(engine, info.name, "declined", sessions=sessions)
+        target = workspace_target(engines, UserConfig.load(), p.workspace, p.context, cwd)
+    engine, info = target.engine, target.container
+    if info is None:
+        found = nothing_found(target.workspace or "", target.state_name, engine.context)
+        if isinstance(found, DomainError):
+            raise found
+        return StopResult(results=[found])
+    gate = SessionGate(None)
+    if probe_needed(p, info):
+        gate = session_gate(p, info, detect_sessions(engine, info.id))
+    if gate.question is not None and not hooks.ask(gate.question, gate.verb):
+        return _single(engine, info.name, "declined", sessions=gate.sessions)
     # Serialised with `run` on the same workspace: a concurrent fresh must not leave us
     # holding the id of a container it has just replaced.
     with locked(lock_key(info)):
@@ -98,7 +54,29 @@ def stop(engines: EngineSet, p: StopParams, hooks: Hooks, *, cwd: str | None = N
         if current is None or not current.managed:
             message = f"Container {info.name} went away meanwhile"
             return _single(engine, info.name, "notFound", message=message)
-        return StopResult(results=[_apply(engine, current, p, sessions)])
+        return StopResult(results=[_apply(engine, current, p.remove, gate.sessions)])
+
+
+def _apply(
+    engine: Engine, info: ContainerInfo, remove: bool, sessions: Sessions | None
+) -> StopOutcome:
+    """Stop or remove one managed container. Removal keeps every volume."""
+    step = stop_step(info, remove)
+    if step == "remove":
+        engine.remove(info.id, force=True)
+        forget_removed(info)
+    elif step == "stop":
+        engine.stop(info.id)
+    action = _DONE.get(step, "alreadyStopped")
+    return StopOutcome(
+        container_name=info.name, context=engine.context, action=action, sessions=sessions
+    )
+
+
+def _single(engine: Engine, name: str, action: StopAction, **extra: str | None) -> StopResult:
+    """The answer about one container that was not (or no longer) there to act on."""
+    outcome = StopOutcome(container_name=name, context=engine.context, action=action, **extra)
+    return StopResult(results=[outcome])
 
 
 def _stop_all(engines: EngineSet, p: StopParams, hooks: Hooks) -> StopResult:
@@ -108,7 +86,7 @@ def _stop_all(engines: EngineSet, p: StopParams, hooks: Hooks) -> StopResult:
     """
     contexts = [p.context] if p.context else engines.managed_contexts()
     results: list[StopOutcome] = []
-    for name, found in engines.each(contexts, Engine.list_managed):
+    for name, found in engines.each(contexts, lambda e: e.list_managed()):
         if isinstance(found, DomainError):
             results.append(
                 StopOutcome(
@@ -121,7 +99,7 @@ def _stop_all(engines: EngineSet, p: StopParams, hooks: Hooks) -> StopResult:
             hooks.checkpoint()
             hooks.progress(f"{'Removing' if p.remove else 'Stopping'} {info.name}")
             try:
-                results.append(_apply(engine, info, p, None))
+                results.append(_apply(engine, info, p.remove, None))
             except DomainError as exc:
                 results.append(
                     StopOutcome(

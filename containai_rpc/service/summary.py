@@ -1,28 +1,15 @@
-"""Engine facts → protocol snapshots (the guide's status vocabulary, RFC 3339 times)."""
+"""Engine facts → protocol snapshots (the user-facing status vocabulary, RFC 3339 times)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from containai_rpc.core.ages import parse_docker_time, to_rfc3339
+from containai_rpc.core.states import guide_status, is_active
 from containai_rpc.engine import ContainerInfo
 from containai_rpc.protocol.gc import KeepSource
-from containai_rpc.protocol.models import ContainerStatus, ContainerSummary
-from containai_rpc.workspace.state import kept_containers, released_containers
-
-_STATUS: dict[str, ContainerStatus] = {
-    "running": "running",
-    "exited": "stopped",
-    "created": "created",
-    "paused": "paused",
-    "restarting": "restarting",
-    "dead": "dead",
-    "removing": "stopped",
-}
-
-
-def guide_status(docker_state: str) -> ContainerStatus:
-    return _STATUS.get(docker_state, "dead")
+from containai_rpc.protocol.models import ContainerSummary, Isolation
+from containai_rpc.workspace.userconfig import UserConfig
 
 
 def iso(value: str | None) -> str | None:
@@ -30,7 +17,7 @@ def iso(value: str | None) -> str | None:
     return to_rfc3339(parsed) if parsed else None
 
 
-def isolation_of(info: ContainerInfo) -> str:
+def isolation_of(info: ContainerInfo) -> Isolation:
     return "sysbox" if info.runtime == "sysbox-runc" else "runc-reduced"
 
 
@@ -47,8 +34,22 @@ class KeepPolicy:
     released: frozenset[str] = frozenset()
 
     @classmethod
+    def of(cls, config: UserConfig) -> KeepPolicy:
+        return cls(config.kept, config.released)
+
+    @classmethod
     def load(cls) -> KeepPolicy:
-        return cls(frozenset(kept_containers()), frozenset(released_containers()))
+        """The policy as the user config says now (one read)."""
+        return cls.of(UserConfig.load())
+
+    def with_entry(self, name: str, entry: bool | None) -> KeepPolicy:
+        """The policy after `set_keep(name, entry)`: True → kept, False → released."""
+        kept, released = self.kept - {name}, self.released - {name}
+        if entry is True:
+            kept |= {name}
+        elif entry is False:
+            released |= {name}
+        return KeepPolicy(kept, released)
 
     def source(self, info: ContainerInfo) -> KeepSource:
         label = info.keep_label and info.name not in self.released
@@ -61,9 +62,8 @@ class KeepPolicy:
         return self.source(info) != "none"
 
 
-def to_summary(info: ContainerInfo, keep: KeepPolicy | None = None) -> ContainerSummary:
-    """The snapshot `list`, `status` and notifications share (keep: read now if not given)."""
-    running = info.state in ("running", "paused", "restarting")
+def to_summary(info: ContainerInfo, keep: KeepPolicy) -> ContainerSummary:
+    """The snapshot `list`, `status` and notifications share."""
     return ContainerSummary(
         id=info.id,
         name=info.name,
@@ -74,8 +74,8 @@ def to_summary(info: ContainerInfo, keep: KeepPolicy | None = None) -> Container
         workspace=info.workspace,
         data_volume=info.mounted_volume() or info.data_volume,
         ssh_port=info.ssh_port,
-        keep=(keep or KeepPolicy.load()).protects(info),
+        keep=keep.protects(info),
         created_at=iso(info.created_at),
         started_at=iso(info.started_at),
-        finished_at=None if running else iso(info.finished_at),
+        finished_at=None if is_active(info.state) else iso(info.finished_at),
     )

@@ -141,7 +141,7 @@ def login(name: str, config: str) -> None:
 
 
 def remove_access(name: str, port: int | None) -> None:
-    """Forget a removed container: its host config and its known_hosts entries (spec §5.5).
+    """Forget a removed container: its host config and its known_hosts entries.
 
     Without a port (label lost) the one in the host config file is used.
     """
@@ -158,7 +158,8 @@ def _wire(entry: HostConfig) -> SshHostConfig:
 def cleanup_stale(engines: EngineSet, *, dry_run: bool) -> SshCleanupResult:
     """Remove host configs (and known_hosts entries) of containers that no longer exist.
 
-    Only contexts that answer count; if none does, nothing is deleted (spec §5.6).
+    Only contexts that answer count; if none does, nothing is deleted (an unreachable
+    engine proves nothing stale).
     Each file is checked and deleted under the host-config lock, so a `run` writing
     the same name concurrently is never undone.
     """
@@ -169,7 +170,7 @@ def cleanup_stale(engines: EngineSet, *, dry_run: bool) -> SshCleanupResult:
     reachable: list[Engine] = []
     in_use: set[int] = set()
     failures: list[str] = []
-    for context, found in engines.each(engines.managed_contexts(), Engine.list_managed):
+    for context, found in engines.each(engines.managed_contexts(), lambda e: e.list_managed()):
         if isinstance(found, DomainError):
             failures.append(found.message)
             continue

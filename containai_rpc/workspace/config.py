@@ -1,8 +1,8 @@
 """Settings from the user config, a repository's `.containai/config.toml` and the env.
 
-`resolve_data_volume` follows the original's *runtime* order (spec §3.1) and is the one
+`resolve_data_volume` follows the original's *runtime* order and is the one
 function behind both `run` and `config get`, so the two can never disagree (the
-original's `config get` does, §3.3).
+original's `config get` does).
 
 A repository's config comes with the code, which may not be the user's: it may choose
 the data volume and `[container]` resource limits, but nothing that weakens isolation
@@ -69,7 +69,7 @@ class Settings(BaseModel):
 
 
 def _find_repo_config(workspace: str) -> Path | None:
-    """`.containai/config.toml` walking up from the workspace (spec §3.1 step 4).
+    """`.containai/config.toml` walking up from the workspace.
 
     Stops after the first directory holding `.git` (file or dir) and never looks at `/`.
     """
@@ -145,13 +145,18 @@ def _file_source(repo_local: bool) -> str:
 
 
 def resolve_data_volume(
-    workspace: str, *, explicit: str | None = None, env: Mapping[str, str] | None = None
+    workspace: str,
+    *,
+    explicit: str | None = None,
+    env: Mapping[str, str] | None = None,
+    user: Mapping[str, Any] | None = None,
 ) -> tuple[str, str]:
-    """The data volume for `workspace` and where it came from (spec §3.1, first hit wins).
+    """The data volume for `workspace` and where it came from (first hit wins).
 
     Sources: `cli`, `env`, `workspace:<path>`, `repo-local`, `user-global`, `default`.
     `workspace` must already be normalised. An empty `explicit` is invalid; an empty
-    `CONTAINAI_DATA_VOLUME` counts as unset.
+    `CONTAINAI_DATA_VOLUME` counts as unset. `user`: the user config already read for
+    this request (else it is read now).
     """
     env = os.environ if env is None else env
     if explicit is not None:
@@ -165,7 +170,7 @@ def resolve_data_volume(
                 hint=_VOLUME_RULE,
             )
         return from_env, "env"
-    user = load_user_config()
+    user = load_user_config() if user is None else user
     state_volume = user.get("workspace", {}).get(workspace, {}).get("data_volume")
     if state_volume:
         if is_valid_volume_name(state_volume):
@@ -224,7 +229,7 @@ def _context_ok(value: object) -> bool:
 
 
 def _ssh_settings(ssh: dict[str, Any], invalid: _Invalid) -> dict[str, Any]:
-    """[ssh]: out-of-range ports fall back to the default like the original (§4.5)."""
+    """[ssh]: out-of-range ports fall back to the default like the original."""
     bounds = []
     for key, default in zip(
         ("port_range_start", "port_range_end"), DEFAULT_SSH_PORT_RANGE, strict=True
@@ -285,7 +290,7 @@ def _user_settings(user: dict[str, Any], invalid: _Invalid) -> dict[str, Any]:
 
 
 def _container_settings(data: dict[str, Any], invalid: _Invalid) -> dict[str, Any]:
-    """[container] resource limits (spec §4.4); allowed in a repository's config too."""
+    """[container] resource limits; allowed in a repository's config too."""
     section = _section(data, "container", invalid.path)
     found: dict[str, Any] = {}
     memory = section.get("memory")
@@ -327,13 +332,13 @@ def _env_settings(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _resolve_settings(
-    workspace: str | None, env: Mapping[str, str] | None
+    workspace: str | None, env: Mapping[str, str] | None, user: Mapping[str, Any] | None = None
 ) -> tuple[Settings, dict[str, str]]:
     """Settings, plus the layer that supplied `image` / `context_name` (absent: default)."""
     env = os.environ if env is None else env
     layers: list[tuple[str, dict[str, Any]]] = []
     user_invalid = _Invalid(user_config_path())
-    user = load_user_config()
+    user = load_user_config() if user is None else user
     layers.append(("user-global", _user_settings(user, user_invalid)))
     layers.append(("user-global", _container_settings(user, user_invalid)))
     repo = _find_repo_config(workspace) if workspace else None
@@ -357,9 +362,17 @@ def _resolve_settings(
     return Settings(**values), sources
 
 
-def load_settings(workspace: str | None = None, env: Mapping[str, str] | None = None) -> Settings:
-    """Validated settings: env > repo-local (`[container]` only) > user config > default."""
-    return _resolve_settings(workspace, env)[0]
+def load_settings(
+    workspace: str | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    user: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Validated settings: env > repo-local (`[container]` only) > user config > default.
+
+    `user`: the user config already read for this request (else it is read now).
+    """
+    return _resolve_settings(workspace, env, user)[0]
 
 
 def config_get(

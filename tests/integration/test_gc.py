@@ -5,8 +5,9 @@ containers would qualify), so every test here points the server at dedicated doc
 only: the conftest's `dedicated_engine` (through DOCKER_HOST, as the context `default`)
 and, for the two-context test, a second one registered as a Docker context in a
 test-private DOCKER_CONFIG. Ages are made real without waiting: containers really stop
-(real `FinishedAt`) and the test clock (`CONTAINAI_TEST_NOW`, or `now=` in-process) is
-set relative to those real timestamps.
+(real `FinishedAt`) and the service's clock (`Service(clock=…)` in-process, the test
+server entry point with `--now` for CLI and protocol calls) is set relative to those real
+timestamps.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from containai_rpc.service import Hooks, Service, gc
 from containai_rpc.ssh.hostconfig import MARKER, host_config_dir
 from containai_rpc.ssh.known_hosts import known_hosts_path
 from containai_rpc.workspace.state import released_containers
+from tests.support import server as test_server
+from tests.support.clock import SettableClock
 
 pytestmark = pytest.mark.engine
 
@@ -140,9 +143,6 @@ def use_engine(sandbox: Any, monkeypatch: pytest.MonkeyPatch, host: str) -> None
     sandbox.env.pop("DOCKER_CONTEXT", None)
 
 
-def set_now(sandbox: Any, monkeypatch: pytest.MonkeyPatch, moment: datetime) -> None:
-    sandbox.env[gc.TEST_NOW_ENV] = rfc3339(moment)
-    monkeypatch.setenv(gc.TEST_NOW_ENV, rfc3339(moment))
 
 
 def rpc(method: str, params: dict[str, Any], **session: Any) -> Any:
@@ -187,8 +187,27 @@ def engine(sandbox, dedicated_engine, monkeypatch) -> Iterator[docker.DockerClie
 
 
 @pytest.fixture
-def service(engine) -> Iterator[Service]:
-    svc = Service()
+def clock() -> SettableClock:
+    return SettableClock()
+
+
+@pytest.fixture
+def set_now(sandbox: Any, monkeypatch: pytest.MonkeyPatch, clock: SettableClock) -> Any:
+    """`set_now(moment)`: the in-process services' clock, and the server that CLI and
+    protocol calls start (the test entry point with that fixed time)."""
+
+    def set_to(moment: datetime) -> None:
+        clock.set(moment)
+        server = test_server.env_command(now=rfc3339(moment))
+        sandbox.env["CONTAINAI_SERVER"] = server
+        monkeypatch.setenv("CONTAINAI_SERVER", server)
+
+    return set_to
+
+
+@pytest.fixture
+def service(engine, clock) -> Iterator[Service]:
+    svc = Service(clock=clock)
     yield svc
     svc.close()
 
@@ -255,7 +274,7 @@ def register_contexts(
 
 
 def test_gc_twelve_containers_in_two_contexts(
-    sandbox, engine, second_engine, monkeypatch, tmp_path
+    sandbox, engine, second_engine, monkeypatch, tmp_path, clock, set_now
 ):
     register_contexts(
         sandbox,
@@ -264,7 +283,7 @@ def test_gc_twelve_containers_in_two_contexts(
     )
     second = second_engine.client()
     client_of = {"default": engine, "gc-second": second}
-    svc = Service()
+    svc = Service(clock=clock)
     world = World(sandbox, svc, client_of)
     try:
         # Everything "old" first, then the split point, then everything "new".
@@ -298,7 +317,7 @@ def test_gc_twelve_containers_in_two_contexts(
         assert len(anonymous) == 3  # crold, crold2, crnew: `docker rm -v` would take them
         ssh_of = {n: 2390 + i for i, n in enumerate(sorted([n for _, n in old] + [kept_label]))}
         plant_ssh_access(ssh_of)
-        set_now(sandbox, monkeypatch, split + timedelta(days=7))
+        set_now(split + timedelta(days=7))
 
         started = time.monotonic()
         dry = svc.gc(GcParams(age="7d", dry_run=True))
@@ -408,10 +427,10 @@ def test_images_only_unused_ones_with_our_prefixes(sandbox, engine, service):
     assert real.reclaimed_bytes == sum(sizes[t] for t in unused)
 
 
-def test_age_parsing_through_the_protocol_and_cli(sandbox, engine, service, monkeypatch):
+def test_age_parsing_through_the_protocol_and_cli(sandbox, engine, service, set_now):
     world = World(sandbox, service, {"default": engine})
     name = world.stopped("nine")
-    set_now(sandbox, monkeypatch, idle_since(engine, name) + timedelta(days=9))
+    set_now(idle_since(engine, name) + timedelta(days=9))
     accepted = {"7d": 7, "24h": 1, "08d": 8, "010d": 10, "1w": 7}  # in days
     refused = ["7", "d", "-1d", "1.5d", "7x"]
     answers = rpc_each(
@@ -430,13 +449,13 @@ def test_age_parsing_through_the_protocol_and_cli(sandbox, engine, service, monk
     assert "[ERROR] Invalid age format: '-1d'" in proc.stderr, proc.stderr
 
 
-def test_cai_keep_on_and_off(sandbox, engine, service, monkeypatch):
+def test_cai_keep_on_and_off(sandbox, engine, service, set_now):
     world = World(sandbox, service, {"default": engine})
     plain = world.stopped("plain")
     label = world.stopped("label", keep=True)  # what `cai run --keep` creates
     label_ws = sandbox.root / "ws" / "label"
     last = max(idle_since(engine, n) for n in (plain, label))
-    set_now(sandbox, monkeypatch, last + timedelta(days=2))
+    set_now(last + timedelta(days=2))
 
     on = cai_json(sandbox, "keep", "--container", plain)
     assert (on["keep"], on["source"]) == (True, "config")
@@ -470,10 +489,10 @@ def test_cai_keep_on_and_off(sandbox, engine, service, monkeypatch):
     assert sandbox.cai("gc", "--force").stdout.strip() == "No stale resources found."
 
 
-def test_confirmation_over_the_protocol(sandbox, engine, service, monkeypatch):
+def test_confirmation_over_the_protocol(sandbox, engine, service, set_now):
     world = World(sandbox, service, {"default": engine})
     name = world.stopped("ask")
-    set_now(sandbox, monkeypatch, idle_since(engine, name) + timedelta(days=31))
+    set_now(idle_since(engine, name) + timedelta(days=31))
     questions: list[str] = []
 
     def answer(with_: str | None) -> Any:

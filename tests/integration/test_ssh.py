@@ -57,10 +57,10 @@ def _json(proc: subprocess.CompletedProcess[str]) -> Any:
     return json.loads(proc.stdout)
 
 
-def call(operation: str, params: Params) -> dict[str, Any]:
+def call(operation: str, params: Params, **service_args: Any) -> dict[str, Any]:
     """One operation of the real service in this process (the CLI costs ~1 s of start-up;
     the steps the acceptance names go through `cai`)."""
-    service = Service()
+    service = Service(**service_args)
     try:
         return getattr(service, operation)(params).wire()
     finally:
@@ -71,9 +71,10 @@ def run(ws: Path, **params: Any) -> dict[str, Any]:
     return call("run", RunParams(workspace=str(ws), **params))
 
 
-def run_error(ws: Path, **params: Any) -> DomainError:
+def run_error(ws: Path, sshd_timeout_s: float | None = None, **params: Any) -> DomainError:
+    service_args = {} if sshd_timeout_s is None else {"sshd_timeout_s": sshd_timeout_s}
     with pytest.raises(DomainError) as err:
-        run(ws, **params)
+        call("run", RunParams(workspace=str(ws), **params), **service_args)
     return err.value
 
 
@@ -305,13 +306,10 @@ def derived_images(docker_client: docker.DockerClient) -> Iterator[dict[str, str
             docker_client.images.remove(tag, force=True)
 
 
-def test_sshd_that_never_answers_fails_with_sshd_timeout_in_time(
-    ssh_box, derived_images, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.setenv("CONTAINAI_SSHD_TIMEOUT_S", "3")  # read by the service at call time
+def test_sshd_that_never_answers_fails_with_sshd_timeout_in_time(ssh_box, derived_images):
     ws = ssh_box.workspace("deaf")
     started = time.monotonic()
-    err = run_error(ws, image=derived_images["no-sshd"])
+    err = run_error(ws, sshd_timeout_s=3, image=derived_images["no-sshd"])
     elapsed = time.monotonic() - started
     assert err.reason == "sshdTimeout"
     assert err.message.startswith("sshd in deaf-main did not answer on 127.0.0.1:")

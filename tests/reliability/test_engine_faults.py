@@ -20,6 +20,8 @@ import pytest
 from conftest import TALLY, check_untouched, check_volumes_kept, container_fingerprint, volume_names
 from raw_client import Message, RawServer
 
+from tests.support import server as test_server
+
 pytestmark = pytest.mark.engine
 
 TINY = "containai-test-tiny:latest"
@@ -110,12 +112,14 @@ def _marker(client: Any, volume: str) -> str:
 
 
 @pytest.fixture
-def world(sandbox, dedicated_engine, servers) -> Callable[[], tuple[RawServer, Any]]:
-    """A server on the dedicated engine, asking for progress; and that engine's client."""
+def world(sandbox, dedicated_engine, servers) -> Callable[..., tuple[RawServer, Any]]:
+    """A server on the dedicated engine, asking for progress; and that engine's client.
+    `command`: another server command (a test entry point)."""
 
-    def make() -> tuple[RawServer, Any]:
+    def make(command: list[str] | None = None) -> tuple[RawServer, Any]:
         env = {**sandbox.env, "DOCKER_HOST": dedicated_engine.host}
-        server = servers(env, sandbox.root, capabilities={"window": {"workDoneProgress": True}})
+        capabilities = {"window": {"workDoneProgress": True}}
+        server = servers(env, sandbox.root, capabilities=capabilities, command=command)
         _health_after(server, 0, "ok")
         return server, dedicated_engine.client()
 
@@ -174,8 +178,7 @@ def test_engine_killed_during_fresh_between_remove_and_create(sandbox, dedicated
 
 def test_engine_killed_during_gc(sandbox, dedicated_engine, world, monkeypatch):
     # gc's clock is set far ahead, so the containers stopped a moment ago are "old".
-    sandbox.env["CONTAINAI_TEST_NOW"] = "2100-01-01T00:00:00+00:00"
-    server, client = world()
+    server, client = world(test_server.command(now="2100-01-01T00:00:00+00:00"))
     names = []
     for n in range(3):
         ws = sandbox.workspace(f"gc{n}")

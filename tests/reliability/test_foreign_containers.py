@@ -20,6 +20,8 @@ from conftest import (
     volume_names,
 )
 
+from tests.support import server as test_server
+
 pytestmark = pytest.mark.engine
 
 TINY = "containai-test-tiny:latest"
@@ -46,8 +48,9 @@ def test_foreign_containers_are_never_touched(sandbox, dedicated_engine, servers
         "bystander": client.containers.create(TINY, name="bystander"),
     }
     before = container_fingerprint(client, [c.id for c in strangers.values()])
-    sandbox.env["CONTAINAI_TEST_NOW"] = "2100-01-01T00:00:00+00:00"  # everything is "old"
-    server = servers({**sandbox.env, "DOCKER_HOST": dedicated_engine.host}, ws)
+    everything_old = test_server.command(now="2100-01-01T00:00:00+00:00")  # the gc clock
+    env = {**sandbox.env, "DOCKER_HOST": dedicated_engine.host}
+    server = servers(env, ws, command=everything_old)
 
     # run: never attaches to the stranger holding our name; makes its own, and says why.
     ran = server.result("containai/run", {"workspace": str(ws)}, timeout=60)

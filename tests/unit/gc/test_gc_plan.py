@@ -1,5 +1,5 @@
 """gc planning without Docker: who is a candidate and why not, image selection, keep
-sources, the test clock, and the CLI's rendering of results (the original's layout)."""
+sources, a removal fault, and the CLI's rendering of results (the original's layout)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from containai_rpc.engine.models import ImageInfo
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.gc import GcContainer, GcParams, GcSkipped
 from containai_rpc.service import Hooks, gc
+from containai_rpc.service.gc_decide import GcPlan, classify, select_images
 from containai_rpc.service.keep import config_entry
 from containai_rpc.service.summary import KeepPolicy
+from tests.support.fake_engine import FakeDocker
 
 NOW = datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -29,7 +31,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Own HOME/XDG per test: keep state and locks never touch the real ~/.config."""
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.delenv(gc.TEST_NOW_ENV, raising=False)
     return tmp_path
 
 
@@ -65,7 +66,7 @@ def box(
 
 
 def judge(info: ContainerInfo, age: str = "7d", keep: KeepPolicy | None = None) -> Any:
-    return gc.classify(info, keep or KeepPolicy(), NOW, parse_age(age), age)
+    return classify(info, keep or KeepPolicy(), NOW, parse_age(age), age)
 
 
 def reason(info: ContainerInfo, age: str = "7d", keep: KeepPolicy | None = None) -> str:
@@ -180,7 +181,7 @@ def test_images_with_our_prefixes_and_no_user_by_id():
         ImageInfo("sha256:f", ("ghcr.io/novotnyllc/containai:latest",), 60),
         ImageInfo("sha256:g", (), 70),
     ]
-    found = gc.select_images(images, {"sha256:d"}, "ctx", "containai:default")
+    found = select_images(images, {"sha256:d"}, "ctx", "containai:default")
     assert [(i.reference, i.id, i.size_bytes, i.context) for i in found] == [
         ("containai:latest", "sha256:a", 10, "ctx"),
         ("containai:v2", "sha256:a", 10, "ctx"),
@@ -191,62 +192,30 @@ def test_images_with_our_prefixes_and_no_user_by_id():
 
 def test_the_configured_default_image_is_never_a_candidate():
     images = [ImageInfo("sha256:a", ("containai:latest", "containai:old"), 10)]
-    found = gc.select_images(images, set(), "ctx", "containai:latest")
+    found = select_images(images, set(), "ctx", "containai:latest")
     assert [i.reference for i in found] == ["containai:old"]
-
-
-# --------------------------------------------------------------------------- test clock
-
-
-def test_the_clock_is_real_unless_a_test_sets_it(monkeypatch: pytest.MonkeyPatch):
-    assert gc.now_utc().tzinfo is UTC
-    monkeypatch.setenv(gc.TEST_NOW_ENV, "2025-03-01T12:00:00.123456Z")
-    assert gc.now_utc() == NOW + timedelta(microseconds=123456)
-    for bad in ["2025-03-01T12:00:00", "next tuesday"]:
-        monkeypatch.setenv(gc.TEST_NOW_ENV, bad)
-        with pytest.raises(DomainError) as err:
-            gc.now_utc()
-        assert err.value.reason == "configInvalid"
 
 
 # --------------------------------------------------------------------------- a removal fault
 
 
-class _BusyEngine:
+def test_a_failed_removal_is_reported_and_the_rest_continues(tmp_path: Path):
     """The one fault a real engine will not produce on demand: `docker rm` failing."""
-
-    context = "default"
-
-    def __init__(self, info: ContainerInfo) -> None:
-        self.info = info
-
-    def inspect(self, _id: str) -> ContainerInfo:
-        return self.info
-
-    def remove(self, _id: str, *, force: bool) -> None:
-        assert force is False  # gc never forces
-        raise DomainError("engineError", "device or resource busy")
-
-
-class _Engines:
-    def __init__(self, engine: _BusyEngine) -> None:
-        self.engine = engine
-
-    def get(self, _context: str | None = None) -> _BusyEngine:
-        return self.engine
-
-
-def test_a_failed_removal_is_reported_and_the_rest_continues():
-    info = box()
-    plan = gc.GcPlan(GcParams(force=True), parse_age("7d"))
-    found = judge(info)
-    plan.candidates.append(found)
-    plan.scanned[info.id] = info
-    result = gc.apply(_Engines(_BusyEngine(info)), plan, Hooks())  # type: ignore[arg-type]
-    assert result.removed == []
+    docker = FakeDocker(tmp_path / "docker")
+    engine = docker["default"]
+    info = engine.add_container("app-main", state="exited", workspace="/w", idle_s=10 * 86400)
+    other = engine.add_container("web-main", state="exited", workspace="/v", idle_s=10 * 86400)
+    plan = GcPlan(GcParams(force=True), parse_age("7d"))
+    for container in (info, other):
+        plan.candidates.append(classify(container, KeepPolicy(), NOW, parse_age("7d"), "7d"))
+        plan.scanned[container.id] = container
+    engine.faults["remove"] = DomainError("engineError", "device or resource busy")
+    result = gc.apply(docker.engine_set(), plan, Hooks())
+    assert [c.name for c in result.removed] == ["web-main"]
     assert [(f.kind, f.name, f.message) for f in result.failed] == [
         ("container", "app-main", "device or resource busy")
     ]
+    assert [c.kwargs for c in engine.called("remove")] == [{"force": False}] * 2  # never forced
     assert gc_failed(result.wire()) is True
 
 

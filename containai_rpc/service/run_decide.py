@@ -1,0 +1,303 @@
+"""`run`'s decisions, pure: from what was found to what to do (or why not).
+
+`decide_run` is the whole decision table: no container → create; `fresh`/`reset` →
+recreate; otherwise the container must mount the requested volume and be in a state
+`run` can use as it is, then running → attach and stopped → start. A stopped container
+whose SSH port someone else took meanwhile is recreated instead (`move_port`). Creating
+needs the image and an isolation runtime (`image_missing`, `choose_isolation`), checked
+before anything is removed. Nothing here does I/O; `service.run` gathers the facts and
+carries the plan out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from containai_rpc.core.naming import hostname_for
+from containai_rpc.core.states import REUSABLE
+from containai_rpc.engine import ContainerInfo, CreateSpec, EngineInfo
+from containai_rpc.engine.models import (
+    IMAGE_SSH_LABEL,
+    KEEP_LABEL,
+    MANAGED_LABEL,
+    PORT_LABEL,
+    VOLUME_LABEL,
+    WORKSPACE_LABEL,
+)
+from containai_rpc.errors import DomainError
+from containai_rpc.protocol.models import RunAction, RunParams
+from containai_rpc.workspace.config import Settings
+
+
+def check_options(p: RunParams) -> None:
+    """Mutually exclusive options, refused before anything is looked up."""
+    fresh = p.fresh or p.restart
+    if p.reset and fresh:
+        raise DomainError(
+            "conflictingOptions",
+            "--reset and --fresh are mutually exclusive",
+            hint="--fresh recreates the container with the same volume; "
+            "--reset generates a new volume.",
+        )
+    if p.reset and p.container:
+        raise DomainError("conflictingOptions", "--reset and --container are mutually exclusive")
+    if p.reset and p.data_volume:
+        raise DomainError(
+            "conflictingOptions",
+            "--reset and --data-volume are mutually exclusive",
+            hint="--reset generates a new unique volume name; use --data-volume alone "
+            "to pick a volume.",
+        )
+    if p.container and p.workspace:
+        raise DomainError(
+            "conflictingOptions", "--container and --workspace are mutually exclusive"
+        )
+    if p.container and p.data_volume:
+        raise DomainError(
+            "conflictingOptions", "--container and --data-volume are mutually exclusive"
+        )
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A decision not to act, as the error the request fails with."""
+
+    reason: str
+    message: str
+    hint: str | None = None
+
+    def error(self) -> DomainError:
+        return DomainError(self.reason, self.message, hint=self.hint)
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What `run` found (under the workspace lock) before deciding.
+
+    `name`: what the request calls the container — `--container`'s name, the existing
+    container's, or for a new one the free name (`notes`: what that left alone).
+    """
+
+    workspace: str
+    existing: ContainerInfo | None
+    name: str
+    volume: str
+    volume_source: str
+    image: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    """What `run` is about to do; also the whole answer of a dry run."""
+
+    action: ClassVar[RunAction]
+    workspace: str
+    name: str
+    volume: str
+    volume_source: str
+    image: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def container(self) -> ContainerInfo | None:
+        """The container as it was before `run` (None: there was none)."""
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Create(Plan):
+    action: ClassVar[RunAction] = "create"
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Existing(Plan):
+    existing: ContainerInfo
+
+    @property
+    def container(self) -> ContainerInfo | None:
+        return self.existing
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recreate(_Existing):
+    """Remove and create again (same name, same volume unless `reset`)."""
+
+    action: ClassVar[RunAction] = "recreate"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Start(_Existing):
+    action: ClassVar[RunAction] = "start"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attach(_Existing):
+    action: ClassVar[RunAction] = "attach"
+
+
+RunPlan = Create | Recreate | Start | Attach
+
+
+def decide_run(p: RunParams, facts: RunFacts) -> RunPlan | Refusal:
+    """The decision table of `run` (see the module docstring)."""
+    common = {
+        "workspace": facts.workspace,
+        "name": facts.name,
+        "volume": facts.volume,
+        "volume_source": facts.volume_source,
+        "image": facts.image,
+    }
+    existing = facts.existing
+    if existing is None:
+        return Create(**common, warnings=facts.notes)
+    if p.fresh or p.restart or p.reset:
+        return Recreate(**common, existing=existing)
+    mounted = existing.mounted_volume()
+    if mounted != facts.volume:
+        return Refusal(
+            reason="volumeMismatch",
+            message=f"Container '{existing.name}' mounts data volume '{mounted or '<none>'}' but "
+            f"'{facts.volume}' ({facts.volume_source}) was requested",
+            hint="Use fresh to recreate the container on the requested volume "
+            "(the current volume is kept).",
+        )
+    if existing.state not in REUSABLE:
+        return Refusal(
+            reason="unexpectedState",
+            message=f"Unexpected container state: {existing.state} ({existing.name})",
+            hint="Use fresh to recreate it.",
+        )
+    if existing.running:
+        return Attach(**common, existing=existing)
+    return Start(**common, existing=existing)
+
+
+def move_port(plan: Start, taken: int | None) -> Start | Recreate:
+    """A stopped container whose SSH port another process holds now is recreated on a new
+    port (its data volume is kept); the answer says so."""
+    if taken is None:
+        return plan
+    note = (
+        f"SSH port {taken} is in use by another process: container {plan.name} was "
+        "recreated with a new port (its data volume is kept)"
+    )
+    return Recreate(
+        workspace=plan.workspace,
+        name=plan.name,
+        volume=plan.volume,
+        volume_source=plan.volume_source,
+        image=plan.image,
+        existing=plan.existing,
+        warnings=(*plan.warnings, note),
+    )
+
+
+# --------------------------------------------------------------------------- creating
+
+
+def image_missing(image: str, context: str) -> Refusal:
+    return Refusal(
+        reason="imageNotFound",
+        message=f"Image not found: {image} (context {context})",
+        hint="Build it with 'make setup' (scripts/images.sh) or pull it into this context.",
+    )
+
+
+Isolation = tuple[Literal["sysbox-runc", "runc"], bool]
+
+
+def choose_isolation(has_sysbox: bool, allowed_reduced: bool, context: str) -> Isolation | Refusal:
+    """(runtime, reduced): Sysbox when offered, else runc only with an explicit opt-in."""
+    if has_sysbox:
+        return "sysbox-runc", False
+    if allowed_reduced:
+        return "runc", True
+    return Refusal(
+        reason="isolationUnavailable",
+        message=f"No isolation available: the engine of context '{context}' has no sysbox-runc",
+        hint="Install Sysbox (see 'cai doctor'), or opt in to reduced isolation with "
+        "CONTAINAI_ALLOW_REDUCED_ISOLATION=1 or [isolation] allow_reduced = true.",
+    )
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What creating needs and can fail on, checked before anything is removed."""
+
+    image_labels: dict[str, str]
+    runtime: str
+    reduced: bool
+
+    @property
+    def wants_ssh(self) -> bool:
+        """Images labelled `containai.image.ssh=false` get no SSH port."""
+        return self.image_labels.get(IMAGE_SSH_LABEL) != "false"
+
+
+def create_spec(
+    plan: Create | Recreate,
+    p: RunParams,
+    settings: Settings,
+    ready: Preflight,
+    engine: EngineInfo,
+    *,
+    port: int | None,
+    tz: str,
+) -> CreateSpec:
+    """The container `run` creates: our labels, limits (half the engine by default)."""
+    labels = {MANAGED_LABEL: "true", WORKSPACE_LABEL: plan.workspace, VOLUME_LABEL: plan.volume}
+    if p.keep:
+        labels[KEEP_LABEL] = "true"
+    if port is not None:
+        labels[PORT_LABEL] = str(port)
+    return CreateSpec(
+        name=plan.name,
+        image=plan.image,
+        hostname=hostname_for(plan.name),
+        workspace=plan.workspace,
+        data_volume=plan.volume,
+        labels=labels,
+        ssh_port=port,
+        runtime=ready.runtime,
+        reduced_isolation=ready.reduced,
+        memory=settings.memory or f"{max(2, engine.mem_total // 2**30 // 2)}g",
+        cpus=settings.cpus or float(max(1, engine.ncpu // 2)),
+        environment={"CAI_HOST_WORKSPACE": plan.workspace, "TZ": tz},
+    )
+
+
+# --------------------------------------------------------------------------- afterwards
+
+
+def state_record(
+    plan: RunPlan, p: RunParams, *, volume_from_env: bool, now: datetime
+) -> dict[str, str | None]:
+    """What the workspace state records after a run: always the container's name; the
+    volume when it was chosen explicitly (or by a reset, with its time), so the next run
+    finds the same one."""
+    values: dict[str, str | None] = {"container_name": plan.name}
+    if p.reset:
+        values["data_volume"] = plan.volume
+        values["created_at"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif p.data_volume or (
+        plan.volume_source != f"workspace:{plan.workspace}" and not volume_from_env
+    ):
+        values["data_volume"] = plan.volume
+    return values
+
+
+_DONE = {"create": "created", "recreate": "recreated", "start": "started"}
+
+
+def cancelled_while_verifying(plan: Create | Recreate | Start) -> DomainError:
+    """A cancel after the container is whole: it stays as it is, unverified, and we say so."""
+    return DomainError(
+        "cancelled",
+        f"Cancelled while verifying: container {plan.name} was {_DONE[plan.action]} and "
+        "is left as it is (not verified)",
+        hint="Run again to verify it.",
+        container=plan.name,
+    )

@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites: an in-memory engine, a test-only server entry point."""
