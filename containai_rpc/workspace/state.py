@@ -115,12 +115,12 @@ class _ParsedCache:
 
     def load(self, path: Path) -> tuple[str, dict[str, Any]]:
         """The file's text ("" when missing) and its validated data."""
-        text = read_text(path, "stateFileInvalid") or ""
+        text = read_text(path, reason="stateFileInvalid") or ""
         with self._lock:
             cached = self._entries.get(path)
         if cached is not None and cached[0] == text:
             return cached
-        data = parse(path, text, "stateFileInvalid")
+        data = parse(path, text, reason="stateFileInvalid")
         _check_structure(path, data)
         self.store(path, text, data)
         return text, data
