@@ -86,3 +86,15 @@ def test_exec_is_cut_at_its_deadline(sandbox: Any) -> None:
 
 def test_closing_an_event_stream_ends_its_reader(sandbox: Any) -> None:
     assert_close_ends_the_reader(EngineSet(env=sandbox.env).get(), sandbox, "events")
+
+
+def test_an_event_stream_ends_with_its_window(sandbox: Any) -> None:
+    """The past part of the window is replayed, then the stream ends at `until`."""
+    engine = EngineSet(env=sandbox.env).get()
+    container = labelled_container(sandbox, "window")
+    now = time.time_ns()
+    stream = engine.events(since_ns=now - 60 * 10**9, until_ns=now + 10**9)
+    reader, seen = follow(stream)
+    assert next_event_of(seen, container.id).action in ("create", "start")
+    reader.join(10)
+    assert not reader.is_alive(), "the stream outlived its window"
