@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import logging
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -384,7 +386,7 @@ class Engine:
         with self._guard():
             exec_id = self._api.exec_create(container_id, argv, user=user, stdin=False)["Id"]
             sock = self._api.exec_start(exec_id, socket=True)
-        raw = getattr(sock, "_sock", sock)
+        raw = _with_timeouts(sock)
         raw.settimeout(timeout_s)
         chunks: list[bytes] = []
         try:
@@ -396,6 +398,8 @@ class Engine:
         except (TimeoutError, OSError):
             return ExecResult(exit_code=None, output=_demux(b"".join(chunks)))
         finally:
+            if raw is not sock:
+                raw.close()
             with contextlib.suppress(OSError):  # over ssh: the ssh process may be gone
                 sock.close()
         with self._guard():
@@ -415,11 +419,21 @@ class Engine:
             "label": [f"{MANAGED_LABEL}=true"],
             "event": list(WATCHED_ACTIONS),
         }
+        params = {
+            "since": _timestamp(since_ns),
+            "until": _timestamp(until_ns),
+            "filters": json.dumps(filters),
+        }
+        url = f"{self._api.base_url}/v{self._api.api_version}/events"
         with self._guard():
-            raw = self._api.events(
-                since=_timestamp(since_ns), until=_timestamp(until_ns), filters=filters, decode=True
-            )
-        return EventStream(self.context, self.endpoint, raw)
+            # The SDK's `events()` keeps its response to itself and cannot close the
+            # stream over ssh: the same request, with the response ours to close.
+            response = self._api.get(url, params=params, stream=True, timeout=None)
+            try:
+                response.raise_for_status()
+            except requests.exceptions.HTTPError as exc:
+                raise docker.errors.create_api_error_from_http_exception(exc) from exc
+        return EventStream(self.context, self.endpoint, response)
 
     def managed_states(self) -> dict[str, str]:
         """id → Docker state of every managed container: one list call (the live backstop)."""
@@ -429,6 +443,16 @@ class Engine:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _with_timeouts(sock: Any) -> Any:
+    """What to read an exec's output from with a timeout. The SDK hands out a plain
+    (unix or TCP) connection as its file view, `socket.SocketIO`, which has none: then a
+    socket object of our own on a duplicate of its descriptor. A TLS socket or an ssh
+    channel comes as itself."""
+    if isinstance(sock, socket.SocketIO):
+        return socket.socket(fileno=os.dup(sock.fileno()))
+    return sock
 
 
 def _demux(data: bytes) -> str:
@@ -466,38 +490,38 @@ def _timestamp(ns: int) -> str:
 class EventStream:
     """One window of managed-container events: iterate in one thread, `close()` from any.
 
-    Iteration simply ends when the window's `until` passes *or* the connection drops
-    (the SDK turns a broken stream into a normal end), so the reader tells them apart
-    by the clock.
+    Iteration simply ends when the window's `until` passes *or* the connection drops (a
+    broken stream ends like a finished one), so the reader tells them apart by the clock.
     """
 
-    def __init__(self, context: str, endpoint: str, raw: Any) -> None:
+    def __init__(self, context: str, endpoint: str, response: requests.Response) -> None:
         self._context = context
         self._endpoint = endpoint
-        self._raw = raw
+        self._response = response
 
     def __iter__(self) -> Iterator[EngineEvent]:
         with translate_errors(self._context, self._endpoint):
-            for item in self._raw:
-                event = parse_event(self._context, item) if isinstance(item, dict) else None
-                if event is not None:
-                    yield event
+            try:
+                # The engine writes one JSON object per line, flushed per event.
+                for line in self._response.iter_lines(chunk_size=None):
+                    item = json.loads(line) if line else None
+                    event = parse_event(self._context, item) if isinstance(item, dict) else None
+                    if event is not None:
+                        yield event
+            except (requests.exceptions.ChunkedEncodingError, OSError):
+                return  # dropped, or closed by `close()`
 
     def close(self) -> None:
-        """Unblock the reader: the SDK shuts the socket down, except over ssh, where the
-        stream is the stdout of an `ssh … dial-stdio` process, which is ended instead."""
-        try:
-            self._raw.close()
-        except (OSError, AttributeError):
-            pass
-        except (UnboundLocalError, docker.errors.DockerException):  # the SDK's ssh gap
-            stream_file = getattr(getattr(self._raw, "_response", None), "raw", None)
-            channel = getattr(
-                getattr(getattr(stream_file, "_fp", None), "fp", None), "channel", None
-            )
-            if channel is not None:
-                with contextlib.suppress(OSError):
-                    channel.close()
+        """Unblock the reader: shut the connection's socket down, which over ssh is the
+        stdin/stdout of an `ssh … dial-stdio` process, ended by closing it instead."""
+        connection = self._response.raw.connection
+        sock = connection.sock if connection is not None else None
+        if sock is None:  # the stream has already ended
+            return
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            sock.close()
 
 
 def parse_event(context: str, raw: dict[str, Any]) -> EngineEvent | None:

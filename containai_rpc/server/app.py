@@ -14,11 +14,15 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from containai_rpc import __version__
-from containai_rpc.jsonrpc import converter_factory
 from containai_rpc.protocol.registry import METHODS, Method
-from containai_rpc.server.bridge import EXPECTED_ERROR_CODES, RequestHooks, call_service
+from containai_rpc.server.bridge import (
+    EXPECTED_ERROR_CODES,
+    RequestHooks,
+    WorkDoneCancels,
+    call_service,
+)
 from containai_rpc.server.live import LiveServer
-from containai_rpc.server.wire import ContainAIProtocol
+from containai_rpc.server.wire import ContainAIProtocol, server_converter
 from containai_rpc.service import Service
 
 log = logging.getLogger("containai_rpc")
@@ -72,12 +76,16 @@ class _QuietDomainErrors(logging.Filter):
 
 
 def _bind(
-    server: ContainAIServer, spec: Method, operation: Callable[..., Any], live: LiveServer
+    server: ContainAIServer,
+    spec: Method,
+    operation: Callable[..., Any],
+    live: LiveServer,
+    cancels: WorkDoneCancels,
 ) -> None:
     """Register one containai/* request: validate → worker thread → JSON or mapped error."""
 
     async def handler(ls: ContainAIServer, params: Any) -> dict[str, Any]:
-        bridge = RequestHooks(ls, asyncio.get_running_loop())
+        bridge = RequestHooks(ls, asyncio.get_running_loop(), cancels)
         try:
             return await call_service(bridge, params, spec, operation)
         finally:
@@ -86,8 +94,13 @@ def _bind(
     server.feature(spec.name)(handler)
 
 
-def _watch(server: ContainAIServer, live: LiveServer) -> None:
-    """Live state runs from `initialized` (notifications may flow) until `shutdown`."""
+def _session(server: ContainAIServer, live: LiveServer, cancels: WorkDoneCancels) -> None:
+    """The LSP session messages: pygls calls these from its own handling of them. Live
+    state runs from `initialized` (notifications may flow) until `shutdown`."""
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: ContainAIServer, params: types.InitializeParams) -> None:
+        ls.protocol.open_session(params)
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: ContainAIServer, params: types.InitializedParams) -> None:
@@ -96,7 +109,12 @@ def _watch(server: ContainAIServer, live: LiveServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: ContainAIServer, params: None) -> None:
+        ls.protocol.close_session()
         live.stop()
+
+    @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    def cancel_work(ls: ContainAIServer, params: types.WorkDoneProgressCancelParams) -> None:
+        cancels.cancel(params.token)
 
 
 def create_server(service: Service | None = None) -> ContainAIServer:
@@ -104,15 +122,17 @@ def create_server(service: Service | None = None) -> ContainAIServer:
         "containai-rpc",
         __version__,
         protocol_cls=ContainAIProtocol,
-        converter_factory=converter_factory,
+        converter_factory=server_converter,
     )
     svc = service or Service()
     live = LiveServer(svc, server.protocol.notify)
     # `list` answers from the live cache when it is warm (same params, result and revision).
     operations: dict[str, Callable[..., Any]] = {"list": live.list}
+    cancels = WorkDoneCancels()
     for spec in METHODS:
-        _bind(server, spec, operations.get(spec.operation) or getattr(svc, spec.operation), live)
-    _watch(server, live)
+        operation = operations.get(spec.operation) or getattr(svc, spec.operation)
+        _bind(server, spec, operation, live, cancels)
+    _session(server, live, cancels)
     return server
 
 

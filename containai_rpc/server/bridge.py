@@ -5,10 +5,10 @@ Progress and cancellation reuse LSP's plumbing:
   the client declared `window.workDoneProgress` but sent no token — a token the server
   creates with `window/workDoneProgress/create`. One `begin` before the work starts, a
   `report` per step, one `end` however the request ends (result, error, cancellation).
-- `$/cancelRequest` (and `window/workDoneProgress/cancel`) only raise a flag: the worker
-  stops at its next `hooks.checkpoint()`, never half-way through a Docker call, so the
-  answer always says how it really ended — a result if it was past its point of no
-  return, else `-32800` RequestCancelled (`data.reason: "cancelled"`).
+- `$/cancelRequest` (and `window/workDoneProgress/cancel`, see `WorkDoneCancels`) only
+  raise a flag: the worker stops at its next `hooks.checkpoint()`, never half-way through
+  a Docker call, so the answer always says how it really ended — a result if it was past
+  its point of no return, else `-32800` RequestCancelled (`data.reason: "cancelled"`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from lsprotocol import types
@@ -74,22 +73,49 @@ def request_token(raw: Any) -> int | str | None:
     return token if isinstance(token, int | str) and not isinstance(token, bool) else None
 
 
+class WorkDoneCancels:
+    """The cancel flag of each request showing progress, by token: what
+    `window/workDoneProgress/cancel` (the progress's cancel button) sets. Ours, because
+    the futures pygls keeps per token are its own bookkeeping. Used on the event loop."""
+
+    def __init__(self) -> None:
+        self._flags: dict[int | str, threading.Event] = {}
+
+    def add(self, token: int | str, flag: threading.Event) -> None:
+        self._flags[token] = flag
+
+    def discard(self, token: int | str, flag: threading.Event) -> None:
+        """Forget the token once its progress ended; a client may use it again later."""
+        if self._flags.get(token) is flag:
+            del self._flags[token]
+
+    def cancel(self, token: int | str) -> None:
+        flag = self._flags.get(token)
+        if flag is not None:
+            flag.set()
+
+
 class WorkDone:
     """One request's `$/progress`: `begin` once, `report` from the worker, `end` always."""
 
     def __init__(
-        self, progress: Progress, loop: asyncio.AbstractEventLoop, token: int | str
+        self,
+        progress: Progress,
+        loop: asyncio.AbstractEventLoop,
+        token: int | str,
+        cancels: WorkDoneCancels,
+        cancel: threading.Event,
     ) -> None:
         self._progress = progress
         self._loop = loop
+        self._cancels = cancels
+        self._cancel = cancel
         self.token = token
 
-    def begin(self, title: str, cancel: threading.Event) -> None:
+    def begin(self, title: str) -> None:
         """On the loop, before the work starts — so a request still waiting for its
         workspace lock already shows, and can be cancelled (the button sets `cancel`)."""
-        registered: Future[Any] = Future()
-        registered.add_done_callback(lambda f: cancel.set() if f.cancelled() else None)
-        self._progress.tokens[self.token] = registered
+        self._cancels.add(self.token, self._cancel)
         value = types.WorkDoneProgressBegin(title=title, message="Preparing", cancellable=True)
         self._progress.begin(self.token, value)
 
@@ -100,15 +126,18 @@ class WorkDone:
 
     def end(self) -> None:
         self._progress.end(self.token, types.WorkDoneProgressEnd())
-        self._progress.tokens.pop(self.token, None)
+        self._cancels.discard(self.token, self._cancel)
 
 
 class RequestHooks:
     """Builds the service Hooks of one request: progress, confirmation, cancellation."""
 
-    def __init__(self, ls: LanguageServer, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, ls: LanguageServer, loop: asyncio.AbstractEventLoop, cancels: WorkDoneCancels
+    ) -> None:
         self.ls = ls
         self.loop = loop
+        self.cancels = cancels
 
     def can_confirm(self) -> bool:
         caps = self.ls.client_capabilities
@@ -131,7 +160,7 @@ class RequestHooks:
         answer = future.result()
         return answer.title if answer is not None else None
 
-    async def work_done(self, raw: Any, spec: Method) -> WorkDone | None:
+    async def work_done(self, raw: Any, spec: Method, cancel: threading.Event) -> WorkDone | None:
         """The request's progress channel, or None when the client wants none."""
         token = request_token(raw)
         if token is None and spec.long_running and self.can_create_progress():
@@ -145,7 +174,7 @@ class RequestHooks:
                 return None
         if token is None:
             return None
-        return WorkDone(self.ls.work_done_progress, self.loop, token)
+        return WorkDone(self.ls.work_done_progress, self.loop, token, self.cancels, cancel)
 
     def hooks(self, work: WorkDone | None, cancel: threading.Event) -> Hooks:
         return Hooks(
@@ -165,9 +194,9 @@ async def call_service(
     """Validate, run `fn` in a worker thread, and answer plain JSON (or a mapped error)."""
     params = parse_params(spec.params, raw)
     cancel = threading.Event()
-    work = await bridge.work_done(raw, spec)
+    work = await bridge.work_done(raw, spec, cancel)
     if work is not None:
-        work.begin(spec.name, cancel)
+        work.begin(spec.name)
     worker = asyncio.ensure_future(asyncio.to_thread(fn, params, bridge.hooks(work, cancel)))
     cancelled_request = False
     try:

@@ -1,10 +1,11 @@
-"""The initialize exchange: protocol version negotiation and our capabilities."""
+"""The session on the wire: protocol version negotiation, our capabilities, and LSP's
+rules before `initialize` and after `shutdown`."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from lsprotocol import types
 from pydantic import ValidationError
@@ -13,9 +14,10 @@ from pygls.exceptions import (
     JsonRpcInvalidRequest,
     JsonRpcServerNotInitialized,
 )
-from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.protocol import LanguageServerProtocol, default_converter
 
 from containai_rpc import __version__
+from containai_rpc.jsonrpc import converter_factory
 from containai_rpc.protocol.models import PROTOCOL_VERSION, InitOptions, ServerCapabilities
 from containai_rpc.protocol.registry import METHODS
 
@@ -26,7 +28,7 @@ def wants_live_state(options: Any) -> bool:
     return not (isinstance(raw, dict) and raw.get("watch") is False)
 
 
-def negotiated_version(options: Any) -> str:
+def check_protocol_version(options: Any) -> None:
     """Accept any 1.x (minors only add) or no version; refuse anything else clearly."""
     raw = (options or {}).get("containai") if isinstance(options, dict) else None
     raw = raw if isinstance(raw, dict) else {}
@@ -43,7 +45,29 @@ def negotiated_version(options: Any) -> str:
             f'{PROTOCOL_VERSION} and accepts "{major}.x" (major versions must match)',
             data={"reason": "unsupportedProtocolVersion", "supported": PROTOCOL_VERSION},
         )
-    return PROTOCOL_VERSION
+
+
+def server_converter() -> Any:
+    """Our converter, and `capabilities.experimental.containai` in the initialize result:
+    pygls builds the capabilities after the last handler it lets us add, so they are
+    added where the result is serialised (the rest as pygls's own converter has it)."""
+    converter = converter_factory()
+    plain = default_converter()
+    experimental = {
+        "containai": ServerCapabilities(
+            protocol_version=PROTOCOL_VERSION,
+            server_version=__version__,
+            features=[spec.name.split("/", 1)[1] for spec in METHODS],
+        ).wire()
+    }
+
+    def initialize_result(result: types.InitializeResult) -> dict[str, Any]:
+        data: dict[str, Any] = plain.unstructure(result)
+        data["capabilities"]["experimental"] = experimental
+        return data
+
+    converter.register_unstructure_hook(types.InitializeResult, initialize_result)
+    return converter
 
 
 @dataclass(frozen=True)
@@ -64,11 +88,25 @@ def _request_id(data: Any) -> int | str | None:
     return msg_id if isinstance(msg_id, int | str) else None
 
 
-class ContainAIProtocol(LanguageServerProtocol):
-    """Adds `capabilities.experimental.containai` and the version check to initialize."""
+Phase = Literal["new", "open", "shut down"]
 
-    _initialized = False
+
+class ContainAIProtocol(LanguageServerProtocol):
+    """Answers every request, whatever the session's phase; the phase follows the
+    `initialize` and `shutdown` handlers (app.py), which pygls calls from its own."""
+
+    phase: Phase = "new"
     watch = True  # from initializationOptions; False: no watchers, no live notifications
+
+    def open_session(self, params: types.InitializeParams) -> None:
+        """On `initialize`: refuse an unsupported protocolVersion, else take requests."""
+        check_protocol_version(params.initialization_options)
+        self.watch = wants_live_state(params.initialization_options)
+        self.phase = "open"
+
+    def close_session(self) -> None:
+        """On `shutdown`: from now on requests are refused (-32600), not dropped."""
+        self.phase = "shut down"
 
     def structure_message(self, data: Any) -> Any:
         """Every request gets an answer: pygls drops one it cannot structure (e.g. params
@@ -93,42 +131,38 @@ class ContainAIProtocol(LanguageServerProtocol):
         notification is dropped (pygls would run its handler); after `shutdown` a request
         gets -32600 (pygls never answers it, so the client would hang)."""
         if isinstance(message, _Refused):
-            self._send_response(message.id, error=message.error.to_response_error())
+            self.refuse(message.id, message.error)
             return
         method = getattr(message, "method", None)
         if (
             not isinstance(method, str)
             or getattr(message, "jsonrpc", None) != "2.0"
             or method in (types.EXIT, types.INITIALIZE)
-            or (self._initialized and not self._shutdown)
+            or self.phase == "open"
         ):
             super().handle_message(message)
             return
         msg_id = getattr(message, "id", None)
         if msg_id is None:
-            if self._shutdown:
+            if self.phase == "shut down":
                 super().handle_message(message)
             return
         error: JsonRpcException = (
             JsonRpcInvalidRequest(message=f"{method}: the server is shutting down")
-            if self._shutdown
+            if self.phase == "shut down"
             else JsonRpcServerNotInitialized(message=f"{method}: send initialize first")
         )
-        self._send_response(msg_id, error=error.to_response_error())
+        self.refuse(msg_id, error)
 
-    @lsp_method(types.INITIALIZE)
-    def lsp_initialize(
-        self, params: types.InitializeParams
-    ) -> Generator[Any, Any, types.InitializeResult]:
-        version = negotiated_version(params.initialization_options)
-        self.watch = wants_live_state(params.initialization_options)
-        result: types.InitializeResult = yield from super().lsp_initialize(params)
-        self._initialized = True
-        result.capabilities.experimental = {
-            "containai": ServerCapabilities(
-                protocol_version=version,
-                server_version=__version__,
-                features=[spec.name.split("/", 1)[1] for spec in METHODS],
-            ).wire()
-        }
-        return result
+    def refuse(self, msg_id: int | str, error: JsonRpcException) -> None:
+        """Answer `msg_id` with `error` on the stdio transport pygls writes to, framed as
+        LSP frames every message: pygls answers only the requests it handles."""
+        body: dict[str, Any] = {"code": error.code, "message": error.message}
+        if error.data is not None:
+            body["data"] = error.data
+        payload = json.dumps({"jsonrpc": "2.0", "id": msg_id, "error": body}).encode()
+        header = (
+            f"Content-Length: {len(payload)}\r\n"
+            f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+        )
+        self.writer.write(header.encode("ascii") + payload)

@@ -12,10 +12,12 @@ import asyncio
 import getpass
 import json
 import os
+import queue
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -370,3 +372,38 @@ def test_remote_engine_over_ssh(sandbox, docker_config, dedicated_engine_factory
         "over ssh (cai wall time incl. server start): "
         + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
     )
+
+
+def test_event_stream_and_exec_over_ssh(sandbox, docker_config, dedicated_engine_factory, sshd):
+    """Over ssh the SDK cannot close an event stream itself: `close()` still ends the
+    reader at once (the `ssh … dial-stdio` process goes), and an exec still answers."""
+    remote = dedicated_engine_factory()
+    port = sshd(remote.host)
+    create_context(docker_config, "remote", f"ssh://{getpass.getuser()}@127.0.0.1:{port}")
+    engine = EngineSet("remote").get()
+    client = remote.client()
+    now = time.time_ns()
+    stream = engine.events(since_ns=now, until_ns=now + 300 * 10**9)
+    seen: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for event in stream:
+            seen.put(event.container_id)
+        seen.put(None)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    labels = {"containai.managed": "true", "containai.workspace": str(sandbox.root / "far")}
+    container = client.containers.run(TINY, labels=labels, detach=True)
+    assert seen.get(timeout=30) == container.id
+    began = time.monotonic()
+    stream.close()
+    reader.join(10)
+    assert not reader.is_alive() and time.monotonic() - began < 10, "close() left the reader"
+    ended = [seen.get_nowait() for _ in range(seen.qsize())]
+    assert ended[-1:] == [None], f"the reader failed instead of ending: {ended}"
+
+    result = engine.exec(container.id, ["sh", "-c", "echo far; exit 4"])
+    assert (result.exit_code, result.output) == (4, "far\n")
+    engine.close()
+    client.close()

@@ -23,10 +23,11 @@ folder has a module called `conftest`.)
 - `window/showMessageRequest` is answered with `client.answer`: `FIRST_ACTION` (default),
   an action title, None (dismissed) or a callable `(params) -> title | None`; the
   questions asked are in `client.questions`.
-- `$/progress` is recorded by pytest-lsp in `client.progress_reports[token]` and also
-  queued in `client.progress` as `(token, value)`, so a test can act at a given step
-  (`await client.next_progress(token, "report")`). Announce a client-chosen token first
-  with `client.expect_progress(token)` (pytest-lsp warns about unknown tokens).
+- `$/progress` is recorded in pytest-lsp's `client.progress_reports[token]` (as its own
+  client does) and also queued in `client.progress` as `(token, value)`, so a test can
+  act at a given step (`await client.next_progress(token, "report")`). Announce a
+  client-chosen token first with `client.expect_progress(token)`: like pytest-lsp, the
+  client warns about tokens neither created nor announced.
 - `start_server(env)` / `stop_server(client)` do the same outside pytest (bench/ uses
   them, loading this file by path).
 """
@@ -35,16 +36,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import time
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import pytest_asyncio
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
-from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+from lsprotocol.converters import get_converter
+from pytest_lsp import ClientServerConfig, LanguageClient, LspSpecificationWarning
 
 from containai_rpc.jsonrpc import converter_factory
 from containai_rpc.protocol.models import PROTOCOL_VERSION
@@ -54,6 +58,12 @@ from containai_rpc.server.live import CONTAINER_CHANGED
 SERVER_COMMAND = [sys.executable, "-m", "containai_rpc"]
 FIRST_ACTION = object()  # `client.answer` default: click the first offered button
 SHUTDOWN_TIMEOUT_S = 15.0
+LSP_TYPES = get_converter()
+PROGRESS_KINDS: dict[str, type[Any]] = {
+    "begin": types.WorkDoneProgressBegin,
+    "report": types.WorkDoneProgressReport,
+    "end": types.WorkDoneProgressEnd,
+}
 
 Answer = Callable[[types.ShowMessageRequestParams], str | None]
 
@@ -77,17 +87,17 @@ class CaiClient(LanguageClient):
         self.progress: asyncio.Queue[tuple[int | str, Any]] = asyncio.Queue()
         self.answer: str | Answer | object | None = FIRST_ACTION
         self.questions: list[types.ShowMessageRequestParams] = []
-        features = dict(DEFAULT_CLIENT_FEATURES)
-        features[types.PROGRESS] = _on_progress
-        features[types.WINDOW_SHOW_MESSAGE_REQUEST] = _on_question
-        register_lsp_features(self, features)
+        self.started_pid: int | None = None  # set by start_server
+        self.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)(_on_progress_created)
+        self.feature(types.PROGRESS)(_on_progress)
+        self.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)(_on_question)
         for spec in NOTIFICATIONS:
             self.feature(spec.name)(_recorder(spec.name))
 
     @property
     def server_pid(self) -> int:
-        assert self._server is not None, "the server is not running"
-        return self._server.pid
+        assert self.started_pid is not None, "unknown: servers were started concurrently"
+        return self.started_pid
 
     async def request(self, method: str, params: dict[str, Any] | None = None) -> Any:
         """A containai/* request; the result as plain JSON (errors raise JsonRpcException)."""
@@ -152,8 +162,17 @@ def _recorder(method: str) -> Callable[[CaiClient, Any], None]:
     return record
 
 
+def _on_progress_created(ls: CaiClient, params: types.WorkDoneProgressCreateParams) -> None:
+    ls.progress_reports.setdefault(params.token, [])
+
+
 def _on_progress(ls: CaiClient, params: types.ProgressParams) -> None:
-    DEFAULT_CLIENT_FEATURES[types.PROGRESS](ls, params)
+    if params.token not in ls.progress_reports:
+        warnings.warn(
+            f"Unknown progress token: {params.token!r}", LspSpecificationWarning, stacklevel=2
+        )
+    value = LSP_TYPES.structure(params.value, PROGRESS_KINDS[params.value["kind"]])
+    ls.progress_reports.setdefault(params.token, []).append(value)
     ls.progress.put_nowait((params.token, params.value))
 
 
@@ -189,8 +208,11 @@ async def start_server(
     config = ClientServerConfig(
         server_command=SERVER_COMMAND, client_factory=CaiClient, server_env=env
     )
+    before = _server_processes()
     client = await config.start()
     assert isinstance(client, CaiClient)
+    started = _server_processes() - before
+    client.started_pid = started.pop() if len(started) == 1 else None
     window = types.WindowClientCapabilities(
         work_done_progress=work_done_progress,
         show_message=types.ShowMessageRequestClientCapabilities() if show_message else None,
@@ -202,6 +224,20 @@ async def start_server(
         )
     )
     return client
+
+
+def _server_processes() -> set[int]:
+    """Our children running SERVER_COMMAND (pygls keeps the process it started to itself)."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (proc / "cmdline").read_bytes().decode().split("\0")[:-1]
+        except (OSError, ValueError, IndexError):  # not a process, or gone meanwhile
+            continue
+        if ppid == os.getpid() and argv == SERVER_COMMAND:
+            found.add(int(proc.name))
+    return found
 
 
 async def stop_server(client: CaiClient) -> None:

@@ -270,6 +270,31 @@ async def test_cancel_at_a_safe_point_changes_nothing(cai: CaiClient, sandbox: A
     assert sandbox.containers() == []
 
 
+async def test_the_progress_cancel_button_cancels_and_the_token_serves_again(
+    cai: CaiClient, sandbox: Any
+) -> None:
+    """`window/workDoneProgress/cancel` (the button of a `cancellable` begin) stops the
+    request at its next safe point; the ended token is a fresh one for a later request."""
+    cai.expect_progress("b-1")
+    ws = sandbox.workspace("cancelbutton")
+    params = {"workspace": str(ws), "workDoneToken": "b-1"}
+    with locked(normalize_path(str(ws))):  # another operation holds the workspace
+        pending = asyncio.ensure_future(cai.request("containai/run", params))
+        await cai.next_progress("b-1", "begin")
+        cai.protocol.notify(
+            types.WINDOW_WORK_DONE_PROGRESS_CANCEL, types.WorkDoneProgressCancelParams(token="b-1")
+        )
+    with pytest.raises(JsonRpcException) as err:
+        await asyncio.wait_for(pending, 60)
+    assert err.value.data["reason"] == "cancelled"
+    assert _kinds(cai, "b-1")[-1] == "end"
+    assert sandbox.containers() == []
+
+    ran = await cai.request("containai/run", params)
+    assert ran["action"] == "create"
+    assert _kinds(cai, "b-1").count("begin") == 2 and _kinds(cai, "b-1")[-1] == "end"
+
+
 async def test_cancel_during_fresh_keeps_exactly_one_container_and_the_volume(
     cai: CaiClient, sandbox: Any, docker_client: docker.DockerClient
 ) -> None:

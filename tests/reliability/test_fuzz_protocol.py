@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from raw_client import RawServer, ServerGone, frame
 
+from containai_rpc.protocol.models import PROTOCOL_VERSION
 from containai_rpc.protocol.registry import METHODS
 
 pytestmark = pytest.mark.engine
@@ -354,6 +355,30 @@ def test_fuzzed_requests_never_crash_or_hang(sandbox, dedicated_engine, servers)
     made = engine.containers.list(all=True, filters={"label": "containai.managed=true"})
     print(f"fuzz outcomes: {dict(codes)}; {len(made)} managed containers, {len(volumes)} volumes")
     engine.close()
+
+
+# --------------------------------------------------------------------------- session
+
+
+def test_every_request_is_answered_outside_the_session(sandbox, servers):
+    """Before `initialize` a request gets -32002 (a notification is dropped); a
+    notification method sent with an id gets -32600; after `shutdown` a request gets
+    -32600 and `exit` still ends the server cleanly."""
+    server = servers(sandbox.env, initialize=False)
+    early = server.request("containai/list", {})["error"]
+    assert early["code"] == -32002 and "send initialize first" in early["message"], early
+    server.notify("initialized", {})
+    started = server.initialize()["capabilities"]["experimental"]["containai"]
+    assert started["protocolVersion"] == PROTOCOL_VERSION
+    assert set(started["features"]) == {m.name.split("/", 1)[1] for m in METHODS}
+    noted = server.request("initialized", {})["error"]
+    assert noted["code"] == -32600 and "is a notification" in noted["message"], noted
+    server.assert_serving()
+    assert "result" in server.request("shutdown", None)
+    late = server.request("containai/list", {})["error"]
+    assert late["code"] == -32600 and "shutting down" in late["message"], late
+    server.notify("exit")
+    assert server.proc.wait(timeout=15) == 0
 
 
 # --------------------------------------------------------------------------- framing
