@@ -17,24 +17,21 @@ unreachable context costs seconds, never minutes, and never hides the others.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Protocol, TypeVar
 
-import docker.api.client
 from docker.tls import TLSConfig
 from docker.utils import kwargs_from_env
 
 from containai_rpc.engine.client import connect
 from containai_rpc.engine.port import Engine
+from containai_rpc.engine.ssh_transport import load_ssh_transport
 from containai_rpc.errors import DomainError
 
 SECURE_CONTEXT = "containai-docker"
@@ -44,7 +41,6 @@ SSH_PROBE_TIMEOUT_S = 5.0
 """Over ssh every request starts an `ssh … docker system dial-stdio` (0.5-1 s here)."""
 
 T = TypeVar("T")
-_ssh_transport_lock = threading.Lock()
 
 
 class Connector(Protocol):
@@ -142,7 +138,7 @@ class Contexts:
         host = str(kwargs["base_url"])
         if host.startswith("ssh://"):
             kwargs["use_ssh_client"] = True  # the user's ssh and ssh config, like the CLI
-            _load_ssh_transport()
+            load_ssh_transport()
         return host, kwargs
 
     def _tls(self, name: str, *, skip_verify: bool) -> TLSConfig | None:
@@ -155,31 +151,6 @@ class Contexts:
             ca_cert=files["ca"],
             verify=None if skip_verify else True,
         )
-
-
-def _load_ssh_transport() -> None:
-    """Give docker-py its ssh:// adapter without paramiko, which we do not install.
-
-    docker-py binds `SSHHTTPAdapter` in `docker.api.client` only if `docker.transport.sshconn`
-    imported, and that module imports paramiko at its top although the path we use
-    (`use_ssh_client=True`: the user's `ssh` runs `docker system dial-stdio`) never calls it.
-    paramiko and its crypto stack cost every server ~20 MB and ~50 ms of start-up for
-    ssh:// contexts only, so the module is imported once with an empty stand-in for
-    paramiko, which is taken out of `sys.modules` again. With paramiko installed, a no-op.
-    """
-    with _ssh_transport_lock:
-        if hasattr(docker.api.client, "SSHHTTPAdapter"):
-            return
-        had, previous = "paramiko" in sys.modules, sys.modules.get("paramiko")
-        sys.modules["paramiko"] = ModuleType("paramiko")
-        try:
-            sshconn = importlib.import_module("docker.transport.sshconn")
-        finally:
-            if had:
-                sys.modules["paramiko"] = previous  # type: ignore[assignment]
-            else:
-                del sys.modules["paramiko"]
-        docker.api.client.SSHHTTPAdapter = sshconn.SSHHTTPAdapter
 
 
 def probe_timeout(endpoint: str) -> float:
