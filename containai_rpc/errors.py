@@ -28,3 +28,14 @@ class DomainError(Exception):
             data["hint"] = self.hint
         data.update({k: v for k, v in self.details.items() if v is not None})
         return data
+
+
+def conflicting(first: str, second: str, *, hint: str | None = None) -> DomainError:
+    """`conflictingOptions` for two params that exclude each other, named as on the wire
+    (`options` lists them, so each client can say it in its own words)."""
+    return DomainError(
+        "conflictingOptions",
+        f"{first} and {second} are mutually exclusive",
+        hint=hint,
+        options=[first, second],
+    )

@@ -51,7 +51,7 @@ def unavailable(context: str, endpoint: str, exc: BaseException) -> DomainError:
     hint = (
         "Make the Docker socket accessible to you (e.g. join the docker group)."
         if cause == "permission denied"
-        else "Start the Docker daemon (or check the context) and run 'cai doctor'."
+        else "Start the Docker daemon (or check the context), then run doctor."
     )
     return DomainError(
         "engineUnavailable",

@@ -304,6 +304,6 @@ def _no_answer(job: _Job, engines: EngineSet) -> DomainError:
         f"Docker engine of context '{job.context}'{where} did not answer within "
         f"{job.timeout_s:.0f} s",
         hint="Check that the engine runs and the host is reachable (for ssh:// contexts: "
-        "ssh to it by hand), then run 'cai doctor'.",
+        "ssh to it by hand), then run doctor.",
         context=job.context,
     )

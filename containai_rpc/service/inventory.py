@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from containai_rpc.engine import ContainerInfo, EngineSet
-from containai_rpc.errors import DomainError
+from containai_rpc.errors import DomainError, conflicting
 from containai_rpc.protocol.models import (
     ContainerSummary,
     ContextError,
@@ -44,9 +44,7 @@ def target(
 ) -> ContainerInfo:
     """The container a `status` (or `keep`) request is about: name, else workspace."""
     if p.container and p.workspace:
-        raise DomainError(
-            "conflictingOptions", "--container and --workspace are mutually exclusive"
-        )
+        raise conflicting("container", "workspace")
     found = find_target(
         engines, config, container=p.container, workspace=p.workspace, context=p.context, cwd=cwd
     )
@@ -54,7 +52,8 @@ def target(
         raise DomainError(
             "containerNotFound",
             f"No container found for workspace: {found.workspace}",
-            hint="Use 'cai status --container <name>' to specify a container.",
+            hint="Name the container (container) to pick one; list shows them.",
+            workspace=found.workspace,
         )
     return found.container
 

@@ -112,7 +112,7 @@ def own_container(match: WorkspaceMatch) -> ContainerInfo | None:
         raise DomainError(
             "multipleContainers",
             f"Multiple containers found for workspace: {match.workspace} ({names})",
-            hint="Use --container to specify which one.",
+            hint="Name the container (container) to pick one.",
         )
     return match.container
 
@@ -129,7 +129,8 @@ def target_container(match: WorkspaceMatch) -> ContainerInfo | None:
                 "workspaceMismatch",
                 f"Container '{stray.name}' belongs to workspace '{stray.workspace}', "
                 f"not {match.workspace}.",
-                hint=f"Use --container {stray.name}, or fix the workspace state.",
+                hint=f"Name it (container: {stray.name}), or fix the workspace state.",
+                container=stray.name,
             )
         return stray
     return own_container(match)
@@ -206,7 +207,7 @@ def named_container(
         raise DomainError(
             "ambiguousContainer",
             f"Container '{name}' exists in multiple contexts: {where}",
-            hint="Pass --context to pick one, or remove or rename the duplicate.",
+            hint="Name the context (context) to pick one, or remove or rename the duplicate.",
         )
     for engine, info in hits:
         if info is not None:

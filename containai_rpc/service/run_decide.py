@@ -26,7 +26,7 @@ from containai_rpc.engine.models import (
     VOLUME_LABEL,
     WORKSPACE_LABEL,
 )
-from containai_rpc.errors import DomainError
+from containai_rpc.errors import DomainError, conflicting
 from containai_rpc.protocol.models import RunAction, RunParams
 from containai_rpc.workspace.config import Settings
 
@@ -35,29 +35,24 @@ def check_options(p: RunParams) -> None:
     """Mutually exclusive options, refused before anything is looked up."""
     fresh = p.fresh or p.restart
     if p.reset and fresh:
-        raise DomainError(
-            "conflictingOptions",
-            "--reset and --fresh are mutually exclusive",
-            hint="--fresh recreates the container with the same volume; "
-            "--reset generates a new volume.",
+        raise conflicting(
+            "reset",
+            "fresh",
+            hint="fresh recreates the container with the same volume; "
+            "reset generates a new volume.",
         )
     if p.reset and p.container:
-        raise DomainError("conflictingOptions", "--reset and --container are mutually exclusive")
+        raise conflicting("reset", "container")
     if p.reset and p.data_volume:
-        raise DomainError(
-            "conflictingOptions",
-            "--reset and --data-volume are mutually exclusive",
-            hint="--reset generates a new unique volume name; use --data-volume alone "
-            "to pick a volume.",
+        raise conflicting(
+            "reset",
+            "dataVolume",
+            hint="reset generates a new unique volume name; use dataVolume alone to pick a volume.",
         )
     if p.container and p.workspace:
-        raise DomainError(
-            "conflictingOptions", "--container and --workspace are mutually exclusive"
-        )
+        raise conflicting("container", "workspace")
     if p.container and p.data_volume:
-        raise DomainError(
-            "conflictingOptions", "--container and --data-volume are mutually exclusive"
-        )
+        raise conflicting("container", "dataVolume")
 
 
 @dataclass(frozen=True)
@@ -161,14 +156,14 @@ def decide_run(p: RunParams, facts: RunFacts) -> RunPlan | Refusal:
             reason="volumeMismatch",
             message=f"Container '{existing.name}' mounts data volume '{mounted or '<none>'}' but "
             f"'{facts.volume}' ({facts.volume_source}) was requested",
-            hint="Use fresh to recreate the container on the requested volume "
+            hint="A fresh run recreates the container on the requested volume "
             "(the current volume is kept).",
         )
     if existing.state not in REUSABLE:
         return Refusal(
             reason="unexpectedState",
             message=f"Unexpected container state: {existing.state} ({existing.name})",
-            hint="Use fresh to recreate it.",
+            hint="A fresh run recreates it.",
         )
     if existing.running:
         return Attach(**common, existing=existing)
@@ -202,7 +197,8 @@ def image_missing(image: str, context: str) -> Refusal:
     return Refusal(
         reason="imageNotFound",
         message=f"Image not found: {image} (context {context})",
-        hint="Build it with 'make setup' (scripts/images.sh) or pull it into this context.",
+        hint="Build it with scripts/images.sh (in a containai-rpc checkout) or pull it into "
+        "this context.",
     )
 
 
@@ -218,8 +214,8 @@ def choose_isolation(has_sysbox: bool, allowed_reduced: bool, context: str) -> I
     return Refusal(
         reason="isolationUnavailable",
         message=f"No isolation available: the engine of context '{context}' has no sysbox-runc",
-        hint="Install Sysbox (see 'cai doctor'), or opt in to reduced isolation with "
-        "CONTAINAI_ALLOW_REDUCED_ISOLATION=1 or [isolation] allow_reduced = true.",
+        hint="Install Sysbox (doctor shows what is missing), or opt in to reduced isolation "
+        "with allowReducedIsolation or [isolation] allow_reduced = true.",
     )
 
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from containai_rpc.core.states import STOPPED
 from containai_rpc.engine import ContainerInfo
-from containai_rpc.errors import DomainError
+from containai_rpc.errors import DomainError, conflicting
 from containai_rpc.protocol.models import StopOutcome, StopParams
 from containai_rpc.service.sessions import SessionCounts
 
@@ -23,13 +23,11 @@ StopStep = Literal["remove", "stop", "alreadyStopped"]
 
 def check_options(p: StopParams) -> None:
     if p.all and p.container:
-        raise DomainError("conflictingOptions", "--container and --all are mutually exclusive")
+        raise conflicting("container", "all")
     if p.all and p.workspace:
-        raise DomainError("conflictingOptions", "--workspace and --all are mutually exclusive")
+        raise conflicting("workspace", "all")
     if p.container and p.workspace:
-        raise DomainError(
-            "conflictingOptions", "--container and --workspace are mutually exclusive"
-        )
+        raise conflicting("container", "workspace")
 
 
 def probe_needed(p: StopParams, info: ContainerInfo) -> bool:
@@ -80,5 +78,6 @@ def nothing_found(
     return DomainError(
         "containerNotFound",
         f"No container found for workspace: {workspace}",
-        hint="Use --container <name> to pick one (cai list shows them).",
+        hint="Name the container (container) to pick one; list shows them.",
+        workspace=workspace,
     )

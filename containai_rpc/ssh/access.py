@@ -181,7 +181,7 @@ def cleanup_stale(engines: EngineSet, *, dry_run: bool) -> SshCleanupResult:
             "engineUnavailable",
             "No Docker engine is reachable, so no SSH config can be judged stale; "
             "nothing was removed",
-            hint="Start the Docker daemon and run 'cai ssh cleanup' again. " + " ".join(failures),
+            hint="Start the Docker daemon and repeat the SSH cleanup. " + " ".join(failures),
         )
     for entry in configs:
         with hostconfig.config_lock():

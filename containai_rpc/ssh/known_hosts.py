@@ -149,7 +149,8 @@ def check(port: int, keys: list[HostKey], container: str) -> None:
                 "hostKeyChanged",
                 f"SSH host key has changed for container {container} (port {port}, "
                 f"{', '.join(changed)})",
-                hint="If you recreated the container outside ContainAI, run it with --fresh "
+                hint="If you recreated the container outside ContainAI, recreate it with a "
+                "fresh run "
                 f"(or remove the old entry: ssh-keygen -R '{loopback_host(port)}' -f {path}); "
                 "otherwise something else may be answering on this port.",
                 container=container,

@@ -37,7 +37,7 @@ def pick_port(port_range: tuple[int, int], used: Iterable[int]) -> int:
     raise DomainError(
         "portsExhausted",
         f"All {end - start + 1} SSH ports in range {start}-{end} are in use",
-        hint="Remove unused containers (cai stop --all --remove, cai gc) or widen "
+        hint="Remove unused containers (stop with remove, or gc) or widen "
         "[ssh] port_range_start/port_range_end.",
     )
 

@@ -90,7 +90,7 @@ def isolation_checks(
                 "warn",
                 f"runc-reduced: no sysbox-runc on this engine ({runtimes}); containers run "
                 "under runc with CAP_SYS_ADMIN (reduced isolation, opted in)",
-                "Install Sysbox on the engine's host for full isolation; 'cai run' then "
+                "Install Sysbox on the engine's host for full isolation; a run then "
                 "uses sysbox-runc by itself.",
             )
         else:
@@ -100,8 +100,8 @@ def isolation_checks(
                 "error",
                 f"No isolation available: no sysbox-runc on this engine ({runtimes})",
                 "Install Sysbox on the engine's host (or use a context with it, e.g. "
-                "containai-docker), or opt in to reduced isolation: "
-                "CONTAINAI_ALLOW_REDUCED_ISOLATION=1 or [isolation] allow_reduced = true.",
+                "containai-docker), or opt in to reduced isolation: allowReducedIsolation "
+                "or [isolation] allow_reduced = true.",
                 "enableIsolation",
             )
         kernel, where = info.kernel_version, "engine host"
@@ -142,7 +142,7 @@ def image_check(engines: EngineSet, probed: Engines, image: str) -> tuple[Findin
     if present:
         return finding("image.default", title, "ok", f"present in context '{context}'"), held
     build = (
-        "Build it in a containai-rpc checkout: 'make setup' (scripts/images.sh, no registry "
+        "Build it in a containai-rpc checkout: scripts/images.sh (no registry "
         "needed), or with a registry 'DOCKER_BUILDKIT=0 docker build -f "
         f"images/containai/Dockerfile.registry -t {image} images'"
     )

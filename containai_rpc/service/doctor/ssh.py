@@ -142,7 +142,7 @@ def ports_check(port_range: tuple[int, int], held: list[int]) -> Finding:
         f"{len(busy)} by other processes)"
     )
     hint = (
-        "Remove unused containers (cai stop --all --remove, cai gc) or widen "
+        "Remove unused containers (stop with remove, or gc) or widen "
         "[ssh] port_range_start/port_range_end."
     )
     if free == 0:
