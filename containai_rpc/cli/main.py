@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from containai_rpc import __version__
 from containai_rpc.cli.commands import COMMANDS
 from containai_rpc.cli.commands.base import Command, UsageError
+from containai_rpc.cli.phrasing import phrase_error
 from containai_rpc.cli.process import RpcError, spawn
 
 
@@ -100,9 +101,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
         print("Use 'cai --help' for usage", file=sys.stderr)
         code = 1
     except RpcError as exc:
-        print(f"[ERROR] {exc.message}", file=sys.stderr)
-        if exc.data.get("hint"):
-            print(f"[HINT] {exc.data['hint']}", file=sys.stderr)
+        message, hint = phrase_error(exc.message, exc.data, argv[0])
+        print(f"[ERROR] {message}", file=sys.stderr)
+        if hint:
+            print(f"[HINT] {hint}", file=sys.stderr)
         code = 1
     except KeyboardInterrupt:
         code = 130

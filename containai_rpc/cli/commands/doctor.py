@@ -9,6 +9,7 @@ import argparse
 from typing import Any
 
 from containai_rpc.cli.commands.base import Command, params
+from containai_rpc.cli.phrasing import phrase_finding
 
 SECTIONS = {
     "docker": "Docker",
@@ -34,8 +35,9 @@ def render_doctor(r: dict[str, Any]) -> str:
             section = name
             out += ["", SECTIONS.get(name, name.title())]
         out.append(_line(f"{check['title']}:", f"{_STATUS[check['status']]} {check['detail']}"))
-        if check.get("hint") and check["status"] in ("warn", "error"):
-            out.append(_line("", check["hint"]))
+        hint = phrase_finding(check)
+        if hint and check["status"] in ("warn", "error"):
+            out.append(_line("", hint))
     warnings = sum(c["status"] == "warn" for c in r["checks"])
     errors = sum(c["status"] == "error" for c in r["checks"])
     if r["ok"]:

@@ -79,7 +79,7 @@ def test_unreachable_names_the_context_the_endpoint_and_what_to_do():
     assert refused.message == (
         "Docker engine of context 'ctx' is not reachable at unix:///d.sock: connection refused"
     )
-    assert refused.hint and "cai doctor" in refused.hint
+    assert refused.hint and "doctor" in refused.hint
     denied = translated(chained(docker.errors.DockerException("x"), PermissionError()))
     assert denied.hint and "docker group" in denied.hint
 

@@ -68,7 +68,7 @@ def test_a_state_entry_naming_another_workspaces_container(engine: FakeEngine, w
     with pytest.raises(DomainError) as err:  # stop/status: an error, not a silent switch
         target_container(match)
     assert err.value.reason == "workspaceMismatch"
-    assert err.value.hint == "Use --container theirs, or fix the workspace state."
+    assert err.value.hint == "Name it (container: theirs), or fix the workspace state."
 
 
 def test_a_state_entry_naming_an_unmanaged_or_unlabelled_container(engine: FakeEngine, ws: str):

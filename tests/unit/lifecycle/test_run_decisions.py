@@ -71,11 +71,11 @@ OPTION_NAMES = ("fresh", "restart", "reset", "container", "workspace", "data_vol
 def _expected_conflict(o: dict[str, bool]) -> str | None:
     """The rules as a table, in the order they are checked."""
     rules = [
-        (o["reset"] and (o["fresh"] or o["restart"]), "--reset and --fresh"),
-        (o["reset"] and o["container"], "--reset and --container"),
-        (o["reset"] and o["data_volume"], "--reset and --data-volume"),
-        (o["container"] and o["workspace"], "--container and --workspace"),
-        (o["container"] and o["data_volume"], "--container and --data-volume"),
+        (o["reset"] and (o["fresh"] or o["restart"]), "reset and fresh"),
+        (o["reset"] and o["container"], "reset and container"),
+        (o["reset"] and o["data_volume"], "reset and dataVolume"),
+        (o["container"] and o["workspace"], "container and workspace"),
+        (o["container"] and o["data_volume"], "container and dataVolume"),
     ]
     return next((words for hit, words in rules if hit), None)
 
@@ -152,7 +152,7 @@ def test_refusals_say_what_was_found_and_what_was_asked():
     assert mismatch == Refusal(
         "volumeMismatch",
         "Container 'app-main' mounts data volume 'old' but 'new' (user-global) was requested",
-        "Use fresh to recreate the container on the requested volume (the current volume is kept).",
+        "A fresh run recreates the container on the requested volume (the current volume is kept).",
     )
     unmounted = decide_run(RunParams(), facts(box(mounted=None)))
     assert isinstance(unmounted, Refusal) and "'<none>'" in unmounted.message
@@ -197,7 +197,7 @@ def test_isolation(sysbox: bool, allowed: bool):
     else:
         assert isinstance(chosen, Refusal) and chosen.reason == "isolationUnavailable"
         assert "context 'ctx'" in chosen.message
-        assert chosen.hint and "CONTAINAI_ALLOW_REDUCED_ISOLATION=1" in chosen.hint
+        assert chosen.hint and "allowReducedIsolation" in chosen.hint
 
 
 def test_a_missing_image_names_the_image_and_the_context():

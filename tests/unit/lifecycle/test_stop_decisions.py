@@ -33,11 +33,11 @@ def test_every_target_combination(flags: tuple[bool, bool, bool]):
         all=all_, container="c" if container else None, workspace="/w" if workspace else None
     )
     expected = (
-        "--container and --all"
+        "container and all"
         if all_ and container
-        else "--workspace and --all"
+        else "workspace and all"
         if all_ and workspace
-        else "--container and --workspace"
+        else "container and workspace"
         if container and workspace
         else None
     )

@@ -94,7 +94,7 @@ def test_nothing_to_report(fake_service: Service, workspaces):
     with pytest.raises(DomainError) as err:
         fake_service.status(StatusParams(workspace=str(workspaces("empty"))))
     assert err.value.reason == "containerNotFound"
-    assert err.value.hint == "Use 'cai status --container <name>' to specify a container."
+    assert err.value.hint == "Name the container (container) to pick one; list shows them."
     with pytest.raises(DomainError) as err:
         fake_service.status(StatusParams(container="app-x", workspace="/w"))
     assert err.value.reason == "conflictingOptions"
