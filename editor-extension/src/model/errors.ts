@@ -25,10 +25,33 @@ export function reasonOf(err: unknown): string | undefined {
   return typeof data?.reason === 'string' ? data.reason : undefined;
 }
 
+const FRESH = 'Use Fresh to recreate';
+
+/**
+ * The server's hint in editor words (commands and buttons, not protocol params), for the
+ * reasons whose hint names a param or method; others keep the server's hint.
+ */
+const HINTS: Record<string, (hint: string | undefined) => string | undefined> = {
+  volumeMismatch: () => `${FRESH} the container on the requested volume (the current volume is kept).`,
+  unexpectedState: () => `${FRESH} it.`,
+  hostKeyChanged: (hint) => hint?.replace('recreate it with a fresh run', 'use Fresh'),
+  isolationUnavailable: () => 'Install Sysbox (Run ContainAI: Doctor for details), or allow reduced isolation ([isolation] allow_reduced = true).',
+  engineUnavailable: (hint) => hint?.replace(/,? then run doctor\.$/, ', then run ContainAI: Doctor.'),
+  multipleContainers: () => 'Pick the container in the ContainAI view.',
+  ambiguousContainer: () => 'Remove or rename the duplicate container.',
+  portsExhausted: () => 'Remove unused containers (Stop and Remove, Garbage Collect…) or widen [ssh] port_range_start/port_range_end.',
+};
+
+export function editorHint(reason: string | undefined, hint: string | undefined): string | undefined {
+  const phrase = reason === undefined ? undefined : HINTS[reason];
+  return phrase ? phrase(hint) ?? hint : hint;
+}
+
 export function describeError(err: unknown, what: string): UserError {
   const e = (err ?? {}) as RpcErrorLike;
   const reason = reasonOf(err);
-  const hint = typeof (e.data as Partial<ErrorData> | undefined)?.hint === 'string' ? (e.data as ErrorData).hint : undefined;
+  const serverHint = typeof (e.data as Partial<ErrorData> | undefined)?.hint === 'string' ? (e.data as ErrorData).hint : undefined;
+  const hint = editorHint(reason, serverHint);
   const base = typeof e.message === 'string' && e.message.length > 0 ? e.message : String(err);
   const message = hint && !base.includes(hint) ? `${base} ${hint}` : base;
   if (e.code === REQUEST_CANCELLED) return { message: `${what} cancelled.`, reason: 'cancelled', actions: [], quiet: true };
@@ -41,6 +64,11 @@ export function describeError(err: unknown, what: string): UserError {
       break;
     case 'containerNotFound':
       actions.push('run');
+      break;
+    case 'volumeMismatch':
+    case 'unexpectedState':
+    case 'hostKeyChanged':
+      actions.push('fresh');
       break;
     case 'busy':
       break;

@@ -247,8 +247,8 @@ describe('errors', () => {
     assert.equal(e.quiet, false);
   });
   it('appends the hint', () => {
-    const e = describeError({ code: -32803, message: 'No isolation available.', data: { reason: 'isolationUnavailable', hint: 'Set allow_reduced.' } }, 'Run');
-    assert.equal(e.message, 'Run failed: No isolation available. Set allow_reduced.');
+    const e = describeError({ code: -32803, message: 'Image not found.', data: { reason: 'imageNotFound', hint: 'Build it.' } }, 'Run');
+    assert.equal(e.message, 'Run failed: Image not found. Build it.');
   });
   it('is quiet for a cancellation', () => {
     assert.equal(describeError({ code: -32800, message: 'cancelled' }, 'Run').quiet, true);
