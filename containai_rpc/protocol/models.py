@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from containai_rpc.protocol.base import Params, WireModel
+from containai_rpc.protocol.reasons import Reason
 
 PROTOCOL_VERSION = "1.0"
 
@@ -313,7 +314,7 @@ class ErrorData(WireModel):
 
     model_config = ConfigDict(extra="allow")
 
-    reason: str = Field(description="Stable machine-readable cause; see the error table.")
+    reason: Reason
     hint: str | None = Field(default=None, description="What the user can do about it.")
     errors: list[dict[str, Any]] | None = Field(
         default=None,
