@@ -1,7 +1,7 @@
 """Every params, result and notification of the containai/* protocol.
 
 This module is the single definition of the wire format: the server validates with it,
-`containai_rpc.protocol.generate` writes `protocol.schema.json` (and from that the
+`tools/generate_protocol.py` writes `protocol.schema.json` (and from that the
 extension's TypeScript types) and the reference part of protocol.md.
 """
 
