@@ -247,7 +247,8 @@ class Engine:
         return info
 
     def create(self, spec: CreateSpec) -> ContainerInfo:
-        """Create (not start) a container as the original's `docker run` would (spec §4.4)."""
+        """Create (not start) a container as the original's `docker run` would: same labels,
+        mounts and limits."""
         host_config: dict[str, Any] = {
             "binds": {spec.data_volume: {"bind": DATA_MOUNT, "mode": "rw"}},
             # A structured mount, not a `src:dst:mode` bind string: a workspace path may
@@ -289,7 +290,7 @@ class Engine:
             self._api.start(container_id)
 
     def stop(self, container_id: str) -> None:
-        """Graceful stop with the container's own stop timeout (100 s, spec §4.4)."""
+        """Graceful stop with the container's own stop timeout (100 s, set at creation)."""
         with self._guard():
             self._api.stop(container_id)
 

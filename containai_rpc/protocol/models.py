@@ -85,7 +85,7 @@ class ContainerSummary(WireModel):
 
 
 class Sessions(WireModel):
-    """Best-effort session counts (spec §7.4)."""
+    """Best-effort session counts: established SSH connections and open terminals (ptys)."""
 
     ssh_connections: int = Field(description="Established TCP connections to port 22.")
     active_terminals: int = Field(description="Open pseudo-terminals (`/dev/pts/*`).")

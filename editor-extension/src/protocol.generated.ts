@@ -504,7 +504,7 @@ export interface StatusResult {
   partial?: string[];
 }
 /**
- * Best-effort session counts (spec §7.4).
+ * Best-effort session counts: established SSH connections and open terminals (ptys).
  *
  * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
  * via the `definition` "Sessions".
