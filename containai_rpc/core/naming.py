@@ -1,7 +1,7 @@
 """Container, hostname and volume names, computed exactly as the original `cai` does.
 
 Users switch between the original bash tool and this one, so the same workspace must
-lead to the same names in both (tests/unit/test_naming.py pins the original's
+lead to the same names in both (tests/unit/naming/test_naming.py pins the original's
 outputs). Pure functions, no I/O:
 the git and filesystem questions are answered by `containai_rpc.workspace.paths`.
 """

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PACKAGE = ROOT / "containai_rpc"
 EXEMPT = ("server/", "engine/client.py")
 TOOLS = sorted((ROOT / "tools").glob("*.py"))

@@ -1,4 +1,4 @@
-"""Issue 10 acceptance on real engines: several Docker contexts, one of them over SSH.
+"""Docker contexts on real engines: several Docker contexts, one of them over SSH.
 
 Every engine here is a private dockerd (conftest's `dedicated_engine_factory`, each in
 its own network namespace), registered as a Docker context in a test-private
