@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/bench_events.py [--quick] [--json]
 
-Everything runs against a private dockerd (tests/conftest.py's `Daemon`: own socket,
+Everything runs against a private dockerd (tests/support/engines.py's `Daemon`: own socket,
 data-root, exec-root and network namespace under /tmp; removed afterwards), so nobody
 else's containers add events or API calls. The server (`python -m containai_rpc`, driven
-by the protocol tests' client from tests/protocol/conftest.py) reaches that daemon through
+by the protocol tests' client from tests/support/lsp_client.py) reaches that daemon through
 a small counting proxy on a unix socket: every Docker API request the server makes is
 counted there, outside the server. The `docker` commands of the trials go to the daemon
 directly and are not counted.
@@ -26,36 +26,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CHANGED = "containai/containerChanged"
 TINY_IMAGE = "containai-test-tiny:latest"
 MANAGED = "containai.managed=true"
-
-
-def load_module(name: str, path: Path) -> ModuleType:
-    """A test-support module by path (test folders are not packages)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while defined
-    spec.loader.exec_module(module)
-    return module
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -299,13 +286,12 @@ async def fill(client: Any, daemon: Any, total: int, ws: str) -> None:
 
 
 async def run(quick: bool) -> dict[str, Any]:
-    root_conftest = load_module("cai_bench_root_conftest", ROOT / "tests" / "conftest.py")
-    protocol = load_module(
-        "cai_bench_protocol_conftest", ROOT / "tests" / "protocol" / "conftest.py"
-    )
+    from tests.support import lsp_client as protocol
+    from tests.support.engines import Daemon
+
     token = uuid.uuid4().hex[:8]
     base = Path(f"/tmp/cai-d-{token}")  # short: unix socket paths are limited to 108 bytes
-    daemon = root_conftest.Daemon(root=base, host=f"unix://{base}/d.sock", netns=f"cai-{token}")
+    daemon = Daemon(root=base, host=f"unix://{base}/d.sock", netns=f"cai-{token}")
     home = Path(tempfile.mkdtemp(prefix="cai-bench-"))
     proxy = CountingProxy(listen=base / "proxy.sock", upstream=base / "d.sock")
     client = None

@@ -19,7 +19,7 @@ from typing import Any
 
 from bench import bench_events
 from bench.bench_events import CountingProxy
-from bench.common import ROOT, private_engine
+from bench.common import private_engine
 from bench.report import Row, Section, Summary, Target
 
 MB = 1024 * 1024
@@ -58,9 +58,8 @@ def _summary(stats: dict[str, Any]) -> Summary:
 
 
 async def measure(quick: bool) -> Section:
-    protocol = bench_events.load_module(
-        "cai_bench_protocol_conftest", ROOT / "tests" / "protocol" / "conftest.py"
-    )
+    from tests.support import lsp_client as protocol
+
     section = Section("Live state (private engine): events, idle cost, `containai/list`")
     rows = section.rows
     sizes = (10, 200) if quick else (10, 200, 1000)

@@ -1,7 +1,7 @@
 """`containai/status` with every field vs what the original spends on the same answer.
 
 The original's `cai status` is `docker inspect` + `docker stats --no-stream` + two
-`docker exec` session probes, one after the other (spec §9). Here: one server, one running
+`docker exec` session probes, one after the other. Here: one server, one running
 `containai:latest` container, warm `containai/status` calls over the real protocol
 (uptime, sessions and resources present in every answer), against that CLI sequence in the
 same run. Also shown: `cai status` end to end (a new server per call, so a cold CPU sample).
@@ -32,7 +32,7 @@ from typing import Any
 from containai_rpc.cli.session import Session
 
 IMAGE = "containai:latest"
-# The original's probe (spec §7.4), run twice: once to decide, once to count.
+# The original's session probe, run twice: once to decide, once to count.
 ORIGINAL_PROBE = (
     "command -v ss >/dev/null 2>&1 || exit 2; "
     "ssh_count=$(ss -t state established sport = :22 | tail -n +2 | wc -l); "

@@ -4,7 +4,7 @@
   volume, set in `os.environ` because the server and `cai` inherit it; on exit every
   container on that volume and the volume itself are removed and the environment restored.
   For the few containers a section needs on the machine's main engine.
-- `private_engine()`: a dockerd of our own (tests/conftest.py's `Daemon`: own socket,
+- `private_engine()`: a dockerd of our own (tests/support/engines.py's `Daemon`: own socket,
   data-root and network namespace) with the tiny image loaded, for anything that floods
   the engine (1000 containers) or needs it idle. The main daemon is never touched.
 """
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.bench_events import TINY_IMAGE, load_module, remove_daemon
+from bench.bench_events import TINY_IMAGE, remove_daemon
 from bench.bench_status import IMAGE as SSHD_IMAGE
 from bench.bench_status import sandbox_env
 
@@ -76,10 +76,11 @@ def main_sandbox() -> Iterator[MainSandbox]:
 @contextlib.contextmanager
 def private_engine() -> Iterator[Any]:
     """A started private dockerd (`.host` is its `unix://` address), removed afterwards."""
-    conftest = load_module("cai_bench_root_conftest", ROOT / "tests" / "conftest.py")
+    from tests.support.engines import Daemon
+
     token = uuid.uuid4().hex[:8]
     base = Path(f"/tmp/cai-d-{token}")  # short: unix socket paths are limited to 108 bytes
-    daemon = conftest.Daemon(root=base, host=f"unix://{base}/d.sock", netns=f"cai-{token}")
+    daemon = Daemon(root=base, host=f"unix://{base}/d.sock", netns=f"cai-{token}")
     print(f"bench: private dockerd in {base} (netns {daemon.netns})", file=sys.stderr)
     try:
         daemon.start()

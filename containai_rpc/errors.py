@@ -2,21 +2,26 @@
 
 Every layer below the server raises `DomainError`; the server maps it to JSON-RPC
 `-32803 RequestFailed` with `data.reason`, the CLI to a one-line message and exit 1.
+The reasons are a closed set, `containai_rpc.protocol.reasons.Reason`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from containai_rpc.protocol.reasons import Reason
+
+__all__ = ["DomainError", "Reason"]
+
 
 class DomainError(Exception):
     """A failure the user can act on (not a bug): `reason` is part of the protocol."""
 
     def __init__(
-        self, reason: str, message: str, *, hint: str | None = None, **details: Any
+        self, reason: Reason, message: str, *, hint: str | None = None, **details: Any
     ) -> None:
         super().__init__(message)
-        self.reason = reason
+        self.reason: Reason = reason
         self.message = message
         self.hint = hint
         self.details = details

@@ -2,7 +2,7 @@
 
 A .venv that no longer matches the lock (the lock changed since it was installed, or a
 package was installed or upgraded by hand) runs something other than what every user gets,
-so scripts/venv.sh runs this after each install and tests/unit/test_dependency_lock.py on
+so scripts/venv.sh runs this after each install and tests/unit/project/test_dependency_lock.py on
 every test run. Standard library only: it judges the environment, it must not depend on it.
 
 Usage: python scripts/check_lock.py [LOCK]   (exit 1 and one line per package on drift)

@@ -26,4 +26,4 @@ log "got (also in $FREEZE): $(paste -sd ' ' "$FREEZE")"
 cd "$ROOT"
 log "pytest tests/unit tests/protocol"
 exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
-  --ignore=tests/unit/test_dependency_lock.py tests/unit tests/protocol "$@"
+  --ignore=tests/unit/project/test_dependency_lock.py tests/unit tests/protocol "$@"

@@ -1,7 +1,7 @@
 """Durations and timestamps: `status` uptime, `gc --age`, Docker times and wire times.
 
-Formats match the original (spec §9 step 4, §10) so the CLI output reads the same;
-`--age` parsing is the deliberate improvement listed in design.md (decimal, more units).
+Formats match the original's `status` uptime and `gc` ages, so the CLI output reads the same;
+`--age` parsing deliberately accepts more than the original (decimals, more units).
 """
 
 from __future__ import annotations

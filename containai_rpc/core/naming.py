@@ -1,7 +1,8 @@
 """Container, hostname and volume names, computed exactly as the original `cai` does.
 
 Users switch between the original bash tool and this one, so the same workspace must
-lead to the same names in both (spec §1.1-§1.3, §2.3, §3.4). Pure functions, no I/O:
+lead to the same names in both (tests/unit/naming/test_naming.py pins the original's
+outputs). Pure functions, no I/O:
 the git and filesystem questions are answered by `containai_rpc.workspace.paths`.
 """
 

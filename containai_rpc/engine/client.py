@@ -31,7 +31,7 @@ from containai_rpc.engine.models import (
     ImageInfo,
     Mount,
 )
-from containai_rpc.errors import DomainError
+from containai_rpc.errors import DomainError, Reason
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +85,22 @@ def _cause(exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def translate_errors(context: str, endpoint: str) -> Iterator[None]:
-    """Turn SDK/transport exceptions into DomainErrors with stable reasons."""
+def translate_errors(
+    context: str, endpoint: str, *, not_found: Reason = "containerNotFound"
+) -> Iterator[None]:
+    """Turn SDK/transport exceptions into DomainErrors with stable reasons.
+
+    A 404 is `not_found`: the caller names what it addressed (a container unless it says a
+    volume or an image); the SDK's own "No such image" is `imageNotFound` whatever the call.
+    """
     try:
         yield
     except DomainError:
         raise
+    except docker.errors.ImageNotFound as exc:
+        raise DomainError("imageNotFound", _explain(exc), context=context) from exc
     except docker.errors.NotFound as exc:
-        raise DomainError("containerNotFound", _explain(exc), context=context) from exc
+        raise DomainError(not_found, _explain(exc), context=context) from exc
     except docker.errors.APIError as exc:
         if exc.status_code == 409:
             raise DomainError("nameConflict", _explain(exc), context=context) from exc
@@ -153,8 +161,10 @@ class Engine:
         self._info: EngineInfo | None = None
         self._info_lock = threading.Lock()
 
-    def _guard(self) -> contextlib.AbstractContextManager[None]:
-        return translate_errors(self.context, self.endpoint)
+    def _guard(
+        self, not_found: Reason = "containerNotFound"
+    ) -> contextlib.AbstractContextManager[None]:
+        return translate_errors(self.context, self.endpoint, not_found=not_found)
 
     # ------------------------------------------------------------------ engine
 
@@ -237,7 +247,8 @@ class Engine:
         return info
 
     def create(self, spec: CreateSpec) -> ContainerInfo:
-        """Create (not start) a container as the original's `docker run` would (spec §4.4)."""
+        """Create (not start) a container as the original's `docker run` would: same labels,
+        mounts and limits."""
         host_config: dict[str, Any] = {
             "binds": {spec.data_volume: {"bind": DATA_MOUNT, "mode": "rw"}},
             # A structured mount, not a `src:dst:mode` bind string: a workspace path may
@@ -279,7 +290,7 @@ class Engine:
             self._api.start(container_id)
 
     def stop(self, container_id: str) -> None:
-        """Graceful stop with the container's own stop timeout (100 s, spec §4.4)."""
+        """Graceful stop with the container's own stop timeout (100 s, set at creation)."""
         with self._guard():
             self._api.stop(container_id)
 
@@ -292,10 +303,10 @@ class Engine:
 
     def volume_exists(self, name: str) -> bool:
         try:
-            with self._guard():
+            with self._guard(not_found="volumeNotFound"):
                 self._api.inspect_volume(name)
         except DomainError as exc:
-            if exc.reason == "containerNotFound":
+            if exc.reason == "volumeNotFound":
                 return False
             raise
         return True
@@ -304,17 +315,17 @@ class Engine:
         """Create the named volume if missing; True when it was created now."""
         if self.volume_exists(name):
             return False
-        with self._guard():
+        with self._guard(not_found="volumeNotFound"):
             self._api.create_volume(name=name, labels={MANAGED_LABEL: "true"})
         return True
 
     def image_labels(self, image: str) -> dict[str, str] | None:
         """The image's labels, or None when the image is not present locally."""
         try:
-            with self._guard():
+            with self._guard(not_found="imageNotFound"):
                 data = self._api.inspect_image(image)
         except DomainError as exc:
-            if exc.reason == "containerNotFound":
+            if exc.reason == "imageNotFound":
                 return None
             cause = exc.__cause__
             if isinstance(cause, docker.errors.APIError) and cause.status_code == 400:
@@ -369,7 +380,7 @@ class Engine:
     def remove_image(self, reference: str) -> None:
         """Untag `reference` without force: Docker deletes the image with its last tag and
         refuses while a container uses it."""
-        with self._guard():
+        with self._guard(not_found="imageNotFound"):
             self._api.remove_image(reference, force=False)
 
     # ------------------------------------------------------------------ exec

@@ -77,7 +77,7 @@ class ContainerInfo:
 
 @dataclass(frozen=True)
 class CreateSpec:
-    """Everything needed to create a workspace container (spec §4.4)."""
+    """Everything needed to create a workspace container."""
 
     name: str
     image: str

@@ -10,7 +10,8 @@ for paramiko (taken out of `sys.modules` again), and its adapter bound where doc
 looks for it. With paramiko installed this does nothing.
 
 Checked with docker 7.2.0 (pyproject.toml pins the 7.2 series);
-`tests/unit/test_library_contracts.py` fails naming the docker version if this stops working.
+`tests/unit/project/test_library_contracts.py` fails naming the docker version if this
+stops working.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pydantic.alias_generators import to_camel
 
 
 class WireModel(BaseModel):
-    """A message part. Receivers ignore unknown fields (design.md, Protocol)."""
+    """A message part. Receivers ignore unknown fields, so a newer peer may add some."""
 
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="ignore", use_enum_values=True

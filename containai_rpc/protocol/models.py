@@ -1,7 +1,7 @@
 """Every params, result and notification of the containai/* protocol.
 
 This module is the single definition of the wire format: the server validates with it,
-`containai_rpc.protocol.generate` writes `protocol.schema.json` (and from that the
+`tools/generate_protocol.py` writes `protocol.schema.json` (and from that the
 extension's TypeScript types) and the reference part of protocol.md.
 """
 
@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from containai_rpc.protocol.base import Params, WireModel
+from containai_rpc.protocol.reasons import Reason
 
 PROTOCOL_VERSION = "1.0"
 
@@ -84,7 +85,7 @@ class ContainerSummary(WireModel):
 
 
 class Sessions(WireModel):
-    """Best-effort session counts (spec §7.4)."""
+    """Best-effort session counts: established SSH connections and open terminals (ptys)."""
 
     ssh_connections: int = Field(description="Established TCP connections to port 22.")
     active_terminals: int = Field(description="Open pseudo-terminals (`/dev/pts/*`).")
@@ -313,7 +314,7 @@ class ErrorData(WireModel):
 
     model_config = ConfigDict(extra="allow")
 
-    reason: str = Field(description="Stable machine-readable cause; see the error table.")
+    reason: Reason
     hint: str | None = Field(default=None, description="What the user can do about it.")
     errors: list[dict[str, Any]] | None = Field(
         default=None,

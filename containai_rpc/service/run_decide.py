@@ -26,7 +26,7 @@ from containai_rpc.engine.models import (
     VOLUME_LABEL,
     WORKSPACE_LABEL,
 )
-from containai_rpc.errors import DomainError, conflicting
+from containai_rpc.errors import DomainError, Reason, conflicting
 from containai_rpc.protocol.models import RunAction, RunParams
 from containai_rpc.workspace.config import Settings
 
@@ -59,7 +59,7 @@ def check_options(p: RunParams) -> None:
 class Refusal:
     """A decision not to act, as the error the request fails with."""
 
-    reason: str
+    reason: Reason
     message: str
     hint: str | None = None
 

@@ -1,7 +1,8 @@
 """Per-container host configs in `~/.ssh/containai.d` and the Include line that loads them.
 
 `ssh <container>` works from any terminal because `~/.ssh/config` starts with
-`Include ~/.ssh/containai.d/*.conf` (spec §5.1, §5.2). HOME is read from the environment
+`Include ~/.ssh/containai.d/*.conf`, the layout the original tool uses too. HOME is read
+from the environment
 at call time, so tests (and users) can point it elsewhere.
 """
 
@@ -75,7 +76,8 @@ def _ssh_path(path: Path) -> str:
 def render_host_config(
     name: str, port: int, key: Path, known_hosts: Path, settings: Settings
 ) -> str:
-    """The original's options (spec §5.2); the first line is the marker cleanup relies on."""
+    """The original tool's options, so both tools write the same file; the first line is
+    the marker cleanup relies on."""
     lines = [
         f"{MARKER} {name}",
         "# Auto-generated - do not edit manually",
@@ -140,7 +142,7 @@ def ensure_include() -> None:
 
     ssh takes the first value it finds, so the line must come before the user's own
     `Host *` blocks. The rest of the file stays byte for byte; an existing include line
-    elsewhere is moved to the top (spec §5.1); a symlinked config is written through.
+    elsewhere is moved to the top; a symlinked config is written through.
     Call with `config_lock()` held.
     """
     path = user_ssh_config()
@@ -164,7 +166,8 @@ def ensure_include() -> None:
 
 
 def is_ours(path: Path) -> bool:
-    """Only files whose first line is our marker are ever rewritten or deleted (spec §5.6)."""
+    """Only files whose first line is our marker are ever rewritten or deleted
+    (as the original's `ssh cleanup`)."""
     try:
         with path.open(encoding="utf-8", errors="replace") as f:
             return f.readline().startswith(MARKER)

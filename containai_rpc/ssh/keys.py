@@ -1,4 +1,6 @@
-"""The ContainAI SSH key: ed25519 at `$XDG_CONFIG_HOME/containai/id_containai` (spec §5.1)."""
+"""The ContainAI SSH key: ed25519 at `$XDG_CONFIG_HOME/containai/id_containai`.
+
+The original tool uses the same key."""
 
 from __future__ import annotations
 

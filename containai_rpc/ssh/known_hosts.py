@@ -1,4 +1,5 @@
-"""ContainAI's own known_hosts (`$XDG_CONFIG_HOME/containai/known_hosts`, spec §5.3).
+"""ContainAI's own known_hosts (`$XDG_CONFIG_HOME/containai/known_hosts`),
+shared with the original tool.
 
 Edited in Python (no `ssh-keygen -R`, which leaves `.old` copies behind), under one
 lock, with atomic writes. Hashed entries (`|1|salt|hash`, as written by an ssh with
@@ -45,7 +46,7 @@ def loopback_host(port: int) -> str:
 
 
 def host_names(port: int, name: str | None = None) -> list[str]:
-    """Every form the original may have recorded for a container (spec §5.5)."""
+    """Every form the original may have recorded for a container (port and host alias)."""
     names = [loopback_host(port), f"[localhost]:{port}"]
     if port == 22:
         names += ["localhost", "[127.0.0.1]:22", "[localhost]:22"]
@@ -160,7 +161,7 @@ def check(port: int, keys: list[HostKey], container: str) -> None:
 
 
 def forget(port: int, name: str | None = None) -> None:
-    """Drop every entry of a removed container (spec §5.5)."""
+    """Drop every entry of a removed container, as the original does on removal."""
     if not known_hosts_path().exists():
         return
     with _editing() as lines:

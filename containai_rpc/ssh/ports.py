@@ -1,4 +1,4 @@
-"""SSH port allocation: lowest free port in the range, chosen under a file lock (spec §4.5)."""
+"""SSH port allocation: lowest free port in the range, chosen under a file lock."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def allocate(engine: Engine, port_range: tuple[int, int]) -> int:
 
 
 def taken_port(engine: Engine, info: ContainerInfo) -> int | None:
-    """The labelled port of a stopped container if someone else holds it now (spec §6.2).
+    """The labelled port of a stopped container if someone else holds it now (then `run` moves it).
 
     "Someone else" is another running managed container publishing it, or any process
     listening on the host; the stopped container itself binds nothing.

@@ -1,7 +1,7 @@
 """Workspace paths and their git state, seen exactly as the original `cai` sees them.
 
 The generated container name and the reset volume name depend on the normalised path
-and on git (spec §1.1, §1.5, §3.4); getting either slightly wrong would put a user who
+and on git; getting either slightly wrong would put a user who
 switches tools into a different container.
 """
 
@@ -21,7 +21,7 @@ GIT_TIMEOUT_SECONDS = 10.0
 """rev-parse answers in milliseconds; longer means a hung filesystem, treated as "no git"."""
 
 # Belt and braces: rev-parse neither prompts nor takes locks today and must never start to.
-# GIT_DIR and friends are deliberately left as the user set them (spec §1.1: → `nogit`).
+# GIT_DIR and friends are deliberately left as the user set them (a broken one: git part `nogit`).
 _GIT_ENV_OVERRIDES = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
 
 

@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from containai_rpc.errors import DomainError
+from containai_rpc.errors import DomainError, Reason
 
 
 def toml_type(value: object) -> str:
@@ -33,12 +33,12 @@ def toml_type(value: object) -> str:
     return next((name for kind, name in names if isinstance(value, kind)), type(value).__name__)
 
 
-def damaged(path: Path, what: str, hint: str, reason: str) -> DomainError:
+def damaged(path: Path, what: str, hint: str, reason: Reason) -> DomainError:
     """The error for a file the user has to fix; the message starts with its path."""
     return DomainError(reason, f"{path}: {what}", hint=hint, file=str(path))
 
 
-def read_text(path: Path, reason: str) -> str | None:
+def read_text(path: Path, reason: Reason) -> str | None:
     """The file's text, None when it does not exist; any other failure is `reason`."""
     try:
         raw = path.read_bytes()
@@ -73,7 +73,7 @@ def read_text(path: Path, reason: str) -> str | None:
         ) from None
 
 
-def parse(path: Path, text: str, reason: str) -> dict[str, Any]:
+def parse(path: Path, text: str, reason: Reason) -> dict[str, Any]:
     """Strict TOML 1.0 parse; a syntax error becomes `reason` with the position."""
     try:
         return tomllib.loads(text)
@@ -86,7 +86,7 @@ def parse(path: Path, text: str, reason: str) -> dict[str, Any]:
         ) from None
 
 
-def load_toml(path: Path, *, reason: str) -> dict[str, Any] | None:
+def load_toml(path: Path, *, reason: Reason) -> dict[str, Any] | None:
     """A TOML file as plain data, None when missing; damage is `DomainError(reason)`."""
     text = read_text(path, reason)
     return None if text is None else parse(path, text, reason)

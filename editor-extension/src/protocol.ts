@@ -3,10 +3,11 @@
  * imports method names and payload types from.
  *
  * The types and the `Methods`/`Notifications` constants come from `protocol.generated.ts`,
- * which `python -m containai_rpc.protocol.generate` writes from protocol.schema.json (itself
+ * which `python tools/generate_protocol.py` writes from protocol.schema.json (itself
  * generated from the pydantic models in containai_rpc/protocol/, the source of truth), as do
- * `MethodName`, `ParamsOf<M>` and `ResultOf<M>`. This file only adds what is client-side:
- * error codes and a few aliases.
+ * `MethodName`, `ParamsOf<M>`, `ResultOf<M>` and `Reason` (every `data.reason` the server
+ * sends). This file only adds what is client-side: error codes, the reasons the extension
+ * makes up itself, and a few aliases.
  *
  * No `vscode` import here.
  */
@@ -14,8 +15,8 @@ import type {
   ContainerChanged,
   ContainerSummary,
   EngineStatus,
-  ErrorData as GeneratedErrorData,
   InitOptions,
+  Reason,
   RunParams,
 } from './protocol.generated';
 
@@ -29,19 +30,14 @@ export const INVALID_PARAMS = -32602;
 export const METHOD_NOT_FOUND = -32601;
 export const REQUEST_CANCELLED = -32800;
 
-export type ErrorReason =
-  | 'containerNotFound'
-  | 'notManaged'
-  | 'engineUnavailable'
-  | 'confirmationRequired'
-  | 'invalidName'
-  | 'busy'
-  | 'isolationUnavailable'
-  | 'nameConflict'
-  | 'volumeMismatch'
-  | (string & {});
+/**
+ * Reasons only the extension produces: `declined` (the user said no to a question) and
+ * `serverNotRunning` (a request while the server process is down).
+ */
+export type ClientReason = 'declined' | 'serverNotRunning';
 
-export type ErrorData = GeneratedErrorData & { reason: ErrorReason };
+/** Every `data.reason` the extension handles: the server's `Reason`s and its own. */
+export type ErrorReason = Reason | ClientReason;
 
 // ---- aliases -----------------------------------------------------------------------------
 

@@ -2,10 +2,11 @@
 
 `containai_rpc/protocol/` (the pydantic models and `registry.py`) is the single source;
 protocol.schema.json, protocol.md's generated blocks and the extension's TypeScript types
-must equal what `containai_rpc.protocol.generate` produces now (the TypeScript part runs
+must equal what `tools/generate_protocol.py` produces now (the TypeScript part runs
 json-schema-to-typescript with node: without node this fails, it does not skip). The
-server must register exactly the registry's methods, and protocol.md must document every
-method, notification, error reason and CLI command.
+server must register exactly the registry's methods, every `data.reason` the code produces
+must be a `Reason`, and protocol.md must document every method, notification, reason and CLI
+command.
 """
 
 from __future__ import annotations
@@ -20,15 +21,19 @@ from typing import Any
 import pytest
 
 from containai_rpc.cli.commands import COMMANDS
-from containai_rpc.protocol import generate
+from containai_rpc.protocol.reasons import REASONS
 from containai_rpc.protocol.registry import METHODS, NOTIFICATIONS
 from containai_rpc.server.app import create_server
+from tools import generate_protocol as generate
 
 ROOT = generate.ROOT
 PACKAGE = ROOT / "containai_rpc"
 NAMESPACE_LITERAL = re.compile(r"""["'](containai/[A-Za-z]+)["']""")
+# Where a reason is written as a string: `DomainError("x", …)`, `reason="x"` (also the
+# engine's `not_found="x"`), `"reason": "x"` and comparisons `reason == "x"`.
 REASON_LITERAL = re.compile(
-    r"""DomainError\(\s*["'](\w+)["']|reason=["'](\w+)["']|["']reason["']:\s*["'](\w+)["']"""
+    r"""DomainError\(\s*["'](\w+)["']|(?:reason|not_found)=["'](\w+)["']"""
+    r"""|["']reason["']:\s*["'](\w+)["']|reason\s*[!=]=\s*["'](\w+)["']"""
 )
 
 
@@ -175,16 +180,35 @@ def test_every_notification_has_a_section_in_registry_order() -> None:
         assert f'"method": "{name}"' in text, f"protocol.md, {name}: no example"
 
 
-def test_every_error_reason_in_the_code_is_documented() -> None:
-    """Every `data.reason` the code can produce has a row in the Reasons table, and back."""
-    in_code = {
+def _reasons_in_code() -> set[str]:
+    return {
         next(g for g in match if g)
         for path in PACKAGE.rglob("*.py")
         for match in REASON_LITERAL.findall(path.read_text(encoding="utf-8"))
     }
-    documented = set(re.findall(r"^\| `(\w+)` \| -32\d{3} \|", chapter("Errors"), re.M))
-    assert in_code - documented == set(), "add to protocol.md's Reasons table"
-    assert documented - in_code == set(), "documented reasons the code no longer has"
+
+
+def test_every_reason_in_the_code_is_a_reason_of_the_protocol() -> None:
+    """A reason string in the code is one of `Reason`'s, and every `Reason` is produced."""
+    in_code = _reasons_in_code()
+    assert in_code - set(REASONS) == set(), "add to containai_rpc/protocol/reasons.py"
+    assert set(REASONS) - in_code == set(), "reasons.py lists reasons the code no longer has"
+
+
+def test_the_reasons_table_documents_exactly_the_reason_literal() -> None:
+    documented = re.findall(r"^\| `(\w+)` \| -32\d{3} \|", chapter("Errors"), re.M)
+    assert len(documented) == len(set(documented)), "a reason has two rows"
+    assert set(REASONS) - set(documented) == set(), "add to protocol.md's Reasons table"
+    assert set(documented) - set(REASONS) == set(), "documented reasons that are not a Reason"
+
+
+def test_the_schema_and_the_typescript_carry_the_reason_union() -> None:
+    schema = json.loads((ROOT / generate.SCHEMA_FILE).read_text(encoding="utf-8"))
+    assert schema["$defs"]["Reason"]["enum"] == list(REASONS)
+    assert schema["$defs"]["ErrorData"]["properties"]["reason"] == {"$ref": "#/$defs/Reason"}
+    ts = (ROOT / generate.TS_FILE).read_text(encoding="utf-8")
+    union = "".join(f"\n  | '{r}'" for r in REASONS)
+    assert f"export type Reason ={union};" in ts
 
 
 def test_every_cli_command_is_mapped() -> None:

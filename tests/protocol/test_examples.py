@@ -34,7 +34,7 @@ from containai_rpc.protocol.models import PROTOCOL_VERSION, ErrorData
 from containai_rpc.protocol.registry import METHODS, NOTIFICATIONS
 
 if TYPE_CHECKING:
-    from conftest import Sandbox
+    from tests.support.engines import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "protocol.md"

@@ -29,7 +29,7 @@ from containai_rpc.workspace.locks import locked
 from containai_rpc.workspace.paths import normalize_path
 
 if TYPE_CHECKING:  # fixtures come from tests/protocol/conftest.py, by name
-    from conftest import CaiClient, StartServer
+    from tests.support.lsp_client import CaiClient, StartServer
 
 TINY_IMAGE = "containai-test-tiny:latest"
 

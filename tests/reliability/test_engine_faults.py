@@ -17,10 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TALLY, check_untouched, check_volumes_kept, container_fingerprint, volume_names
-from raw_client import Message, RawServer
 
 from tests.support import server as test_server
+from tests.support.raw_client import Message, RawServer
+from tests.support.reliability import (
+    TALLY,
+    check_untouched,
+    check_volumes_kept,
+    container_fingerprint,
+    volume_names,
+)
 
 pytestmark = pytest.mark.engine
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import (
+
+from tests.support import server as test_server
+from tests.support.reliability import (
     check_untouched,
     check_volumes_kept,
     container_fingerprint,
     volume_names,
 )
-
-from tests.support import server as test_server
 
 pytestmark = pytest.mark.engine
 

@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
-from conftest import (
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from containai_rpc.protocol.models import PROTOCOL_VERSION
+from containai_rpc.protocol.registry import METHODS
+from tests.support.raw_client import RawServer, ServerGone, frame
+from tests.support.reliability import (
     PROFILE,
     TALLY,
     check_untouched,
@@ -27,12 +33,6 @@ from conftest import (
     container_fingerprint,
     scaled,
 )
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
-from raw_client import RawServer, ServerGone, frame
-
-from containai_rpc.protocol.models import PROTOCOL_VERSION
-from containai_rpc.protocol.registry import METHODS
 
 pytestmark = pytest.mark.engine
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TALLY, volume_names
 
 import containai_rpc
+from tests.support.reliability import TALLY, volume_names
 
 pytestmark = pytest.mark.engine
 

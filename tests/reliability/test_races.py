@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TALLY, check_volumes_kept, scaled
-from raw_client import RawServer
+
+from tests.support.raw_client import RawServer
+from tests.support.reliability import TALLY, check_volumes_kept, scaled
 
 pytestmark = pytest.mark.engine
 

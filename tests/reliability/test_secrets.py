@@ -20,7 +20,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TALLY
+
+from tests.support.reliability import TALLY
 
 pytestmark = pytest.mark.engine
 

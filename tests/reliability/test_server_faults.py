@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TALLY, check_volumes_kept
 from filelock import FileLock
-from raw_client import Message, RawServer
+
+from tests.support.raw_client import Message, RawServer
+from tests.support.reliability import TALLY, check_volumes_kept
 
 pytestmark = pytest.mark.engine
 

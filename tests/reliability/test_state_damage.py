@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TALLY
-from raw_client import RawServer
+
+from tests.support.raw_client import RawServer
+from tests.support.reliability import TALLY
 
 pytestmark = pytest.mark.engine
 

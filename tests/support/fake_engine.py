@@ -41,7 +41,7 @@ from containai_rpc.engine.models import (
     ImageInfo,
     Mount,
 )
-from containai_rpc.errors import DomainError
+from containai_rpc.errors import DomainError, Reason
 
 F = TypeVar("F", bound=Callable[..., Any])
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -219,8 +219,10 @@ class FakeEngine:
             return self.containers[name_or_id]
         return self.by_name(name_or_id)
 
-    def _missing(self, what: str) -> DomainError:
-        return DomainError("containerNotFound", f"No such container: {what}", context=self.context)
+    def _missing(self, what: str, reason: Reason = "containerNotFound") -> DomainError:
+        """A 404 as the real engine translates it: the reason names what was addressed."""
+        kind = {"imageNotFound": "image", "volumeNotFound": "volume"}.get(reason, "container")
+        return DomainError(reason, f"No such {kind}: {what}", context=self.context)
 
     def _set(self, info: ContainerInfo, **changes: Any) -> ContainerInfo:
         new = replace(info, **changes)
@@ -289,7 +291,7 @@ class FakeEngine:
                 context=self.context,
             )
         if spec.image not in self.images:
-            raise self._missing(f"image {spec.image}")
+            raise self._missing(spec.image, "imageNotFound")
         self.volumes.add(spec.data_volume)
         stamp = self.tick()
         info = ContainerInfo(
@@ -387,7 +389,7 @@ class FakeEngine:
     def remove_image(self, reference: str) -> None:
         image = self.images.get(reference)
         if image is None:
-            raise self._missing(f"image {reference}")
+            raise self._missing(reference, "imageNotFound")
         if image.id in self._ids_in_use():
             raise DomainError(
                 "nameConflict", f"conflict: unable to remove {reference}: image is being used"

@@ -1,5 +1,5 @@
 // Reads a JSON Schema on stdin and writes its TypeScript declarations on stdout.
-// Called by `python -m containai_rpc.protocol.generate`; the options live here, the version
+// Called by `python tools/generate_protocol.py`; the options live here, the version
 // of json-schema-to-typescript in package-lock.json.
 import { compile } from 'json-schema-to-typescript';
 

@@ -1,4 +1,4 @@
-"""`cai doctor [--json] [--context NAME]`: the original's report layout (spec §11).
+"""`cai doctor [--json] [--context NAME]`: the original's report layout.
 
 Exit 0 only when nothing is an error (warnings allowed), else 1.
 """

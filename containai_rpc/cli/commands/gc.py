@@ -1,4 +1,4 @@
-"""`cai gc` (the original's layout, spec §10) and `cai keep`."""
+"""`cai gc` (the original's output layout) and `cai keep`."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
  * Turning JSON-RPC errors into what the user sees: the server's message, plus an action
  * where one helps. No `vscode` import.
  */
-import { INVALID_PARAMS, REQUEST_CANCELLED, REQUEST_FAILED, type ErrorData } from '../protocol';
+import { INVALID_PARAMS, REQUEST_CANCELLED, REQUEST_FAILED, type ErrorData, type ErrorReason } from '../protocol';
 import type { ActionId } from './format';
 
 export interface RpcErrorLike {
@@ -13,14 +13,15 @@ export interface RpcErrorLike {
 
 export interface UserError {
   message: string;
-  reason?: string;
+  reason?: ErrorReason;
   /** Buttons offered on the error notification. */
   actions: ActionId[];
   /** true for "the user said no": show nothing loud. */
   quiet: boolean;
 }
 
-export function reasonOf(err: unknown): string | undefined {
+/** `data.reason` of an error, as the server (or the extension itself) sent it. */
+export function reasonOf(err: unknown): ErrorReason | undefined {
   const data = (err as RpcErrorLike | undefined)?.data as Partial<ErrorData> | undefined;
   return typeof data?.reason === 'string' ? data.reason : undefined;
 }

@@ -37,7 +37,7 @@ def chained(outer: BaseException, cause: BaseException) -> BaseException:
     ("exc", "reason", "message"),
     [
         (docker.errors.NotFound("No such container: x"), "containerNotFound", "No such container"),
-        (docker.errors.ImageNotFound("No such image: i"), "containerNotFound", "No such image"),
+        (docker.errors.ImageNotFound("No such image: i"), "imageNotFound", "No such image"),
         (api_error(409, "name already in use"), "nameConflict", "name already in use"),
         (api_error(500, "device busy"), "engineError", "device busy"),
         (api_error(400, "bad parameter"), "engineError", "bad parameter"),
@@ -118,6 +118,23 @@ def test_missing_things_are_answers_not_errors():
     with pytest.raises(DomainError) as err:
         engine.require("x")
     assert (err.value.reason, err.value.message) == ("containerNotFound", "Container not found: x")
+
+
+def test_a_404_names_what_was_missing_container_volume_or_image():
+    engine = engine_raising(
+        start=docker.errors.NotFound("No such container: c"),
+        inspect_volume=docker.errors.NotFound("no such volume"),
+        create_volume=docker.errors.NotFound("no such volume"),
+        remove_image=docker.errors.NotFound("no such image"),
+    )
+    for call, reason in (
+        (lambda: engine.start("c"), "containerNotFound"),
+        (lambda: engine.ensure_volume("v"), "volumeNotFound"),
+        (lambda: engine.remove_image("i:1"), "imageNotFound"),
+    ):
+        with pytest.raises(DomainError) as err:
+            call()
+        assert err.value.reason == reason
 
 
 def test_a_bad_image_reference_is_invalid_input_not_an_engine_failure():

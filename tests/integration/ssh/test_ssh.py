@@ -1,4 +1,4 @@
-"""Issue 4 acceptance on the real engine with `containai:latest`: SSH access and real start
+"""SSH access on the real engine with `containai:latest`: SSH access and real start
 verification, checked with the real OpenSSH client.
 
 The steps the acceptance names (`cai run`, `cai shell`, `cai ssh cleanup --dry-run`) go

@@ -1,4 +1,5 @@
-"""Naming rules against the original's executed examples (spec §1.1-§1.3, §2.3, §3.4)."""
+"""Naming rules against the original's executed examples: names, legacy names, hostnames,
+reset volumes."""
 
 from __future__ import annotations
 

@@ -1,13 +1,16 @@
 """Size limits that keep the package readable: no module over 400 lines, no function over
-50 (the pygls server, the docker-SDK adapter and the schema generator are exempt)."""
+50 (the pygls server and the docker-SDK adapter are exempt). The protocol generator in
+tools/ may be longer as a module, but its functions keep the same limit."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[2] / "containai_rpc"
-EXEMPT = ("server/", "engine/client.py", "protocol/generate.py")
+ROOT = Path(__file__).resolve().parents[3]
+PACKAGE = ROOT / "containai_rpc"
+EXEMPT = ("server/", "engine/client.py")
+TOOLS = sorted((ROOT / "tools").glob("*.py"))
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 50
 
@@ -30,7 +33,8 @@ def test_no_module_is_too_long():
 
 def test_no_function_is_too_long():
     long = {}
-    for name, text in _modules():
+    tools = [(f"tools/{p.name}", p.read_text(encoding="utf-8")) for p in TOOLS]
+    for name, text in _modules() + tools:
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 lines = (node.end_lineno or node.lineno) - node.lineno + 1

@@ -1,4 +1,4 @@
-"""Issue 5 acceptance on the real engine: `status` with every field, under one deadline."""
+"""Status on the real engine: `status` with every field, under one deadline."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 2 acceptance on the real engine: the walking skeleton through the real CLI."""
+"""The CLI end to end on the real engine: `cai` starts the server, runs, lists and stops."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 3 acceptance on the real engine: fresh, reset, remove, stop --all, sessions,
+"""The container lifecycle on the real engine: fresh, reset, remove, stop --all, sessions,
 volume resolution, concurrency and bad input — and no volume is ever lost."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ an upgrade that changes it fails here, naming the library, its version and our u
 
 (The engine side — `exec_start(socket=True)` handing out a plain connection as
 `socket.SocketIO`, closing an event stream's socket — is covered on real engines by
-tests/integration/test_engine_io.py and test_contexts.py.)
+tests/integration/engine/test_engine_io.py and contexts/test_contexts.py.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 10 acceptance: `cai doctor` / `containai/doctor` on the real engine.
+"""Doctor: `cai doctor` / `containai/doctor` on the real engine.
 
 Doctor only reads from the main daemon (info, one image inspect, one list), so the
 ready / missing-image / no-opt-in cases use it; the stopped engine is a dedicated one.

@@ -1,4 +1,4 @@
-"""Workspace paths and git state on real directories and repositories (spec §1.1, §1.5, §3.4)."""
+"""Workspace paths and git state on real directories and repositories, as the original sees them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Uptime, gc ages and timestamps (spec §9 step 4, §10)."""
+"""Uptime, gc ages and timestamps in the original's formats."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "check_lock.py"
+SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "check_lock.py"
 
 
 @pytest.fixture(scope="module")

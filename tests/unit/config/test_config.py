@@ -1,4 +1,5 @@
-"""Settings and data-volume resolution: spec §3.1 order, repo-local files, validation."""
+"""Settings and data-volume resolution: the original's order (option, env, workspace state,
+config files), repo-local files, validation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 7 acceptance on real engines: gc across contexts, keep protection, images, ages.
+"""gc on real engines: gc across contexts, keep protection, images, ages.
 
 gc must never run for real against the main daemon (other tests' and the user's stopped
 containers would qualify), so every test here points the server at dedicated dockerds

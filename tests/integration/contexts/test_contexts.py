@@ -1,4 +1,4 @@
-"""Issue 10 acceptance on real engines: several Docker contexts, one of them over SSH.
+"""Docker contexts on real engines: several Docker contexts, one of them over SSH.
 
 Every engine here is a private dockerd (conftest's `dedicated_engine_factory`, each in
 its own network namespace), registered as a Docker context in a test-private
@@ -141,7 +141,7 @@ def test_list_run_status_stop_all_across_two_engines(
     }
     assert states(one) == {a: "exited"} and states(two) == {b: "exited"}
 
-    # A name is looked up in every managed context (spec §2.2); in two, it is ambiguous.
+    # A name is looked up in every managed context (as the original does); in two, it is ambiguous.
     found = cai_json(sandbox, "status", "--container", b)
     assert (found["name"], found["context"]) == (b, "second")
     for ctx in ("first", "second"):
