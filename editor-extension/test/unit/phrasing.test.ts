@@ -1,5 +1,5 @@
 /**
- * Issue 21: the server's hints speak protocol (`fresh`, `allowReducedIsolation`, doctor);
+ * The server's hints speak protocol (`fresh`, `allowReducedIsolation`, doctor);
  * the editor says them with its commands and buttons.
  */
 import { strict as assert } from 'node:assert';

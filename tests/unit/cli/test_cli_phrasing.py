@@ -1,4 +1,4 @@
-"""Issue 21: the service says what is wrong in protocol words; `cai` says it in flags.
+"""The service says what is wrong in protocol words; `cai` says it in flags.
 
 Each case takes the error from the code that raises it (so a reworded service message
 shows up here) and checks the `[ERROR]`/`[HINT]` wording the CLI prints for it.

@@ -1,4 +1,4 @@
-"""Issue 21: below the server, messages speak protocol — no `cai` flags or commands.
+"""Below the server, messages speak protocol — no `cai` flags or commands.
 
 Scans the string literals (not docstrings or comments) of the layers under the server for
 CLI-isms: `--flag`, `cai <command>`, `make <target>`, `VAR=1` opt-ins. A flag of another
