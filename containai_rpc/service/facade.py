@@ -23,8 +23,8 @@ from containai_rpc.protocol.ssh import SshCleanupParams, SshCleanupResult
 from containai_rpc.service import doctor, gc, inventory, keep, run, status, stop
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.resolve import check_names
+from containai_rpc.service.ssh_cleanup import cleanup_stale
 from containai_rpc.service.verify import SSHD_DEADLINE_S
-from containai_rpc.ssh.access import cleanup_stale
 from containai_rpc.workspace.config import config_get
 from containai_rpc.workspace.paths import normalize_path
 from containai_rpc.workspace.userconfig import UserConfig

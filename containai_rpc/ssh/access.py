@@ -9,11 +9,9 @@ from __future__ import annotations
 import socket
 import subprocess
 
-from containai_rpc.engine import ContainerInfo, Engine, EngineSet
+from containai_rpc.engine import ContainerInfo, Engine
 from containai_rpc.errors import DomainError
-from containai_rpc.protocol.ssh import SshCleanupResult, SshHostConfig
 from containai_rpc.ssh import hostconfig, known_hosts
-from containai_rpc.ssh.hostconfig import HostConfig
 from containai_rpc.ssh.known_hosts import HostKey
 
 EXEC_TIMEOUT_S = 10.0
@@ -149,47 +147,3 @@ def remove_access(name: str, port: int | None) -> None:
     port = configured if port is None else port
     if port is not None:
         known_hosts.forget(port, name)
-
-
-def _wire(entry: HostConfig) -> SshHostConfig:
-    return SshHostConfig(container=entry.container, config_file=str(entry.path), port=entry.port)
-
-
-def cleanup_stale(engines: EngineSet, *, dry_run: bool) -> SshCleanupResult:
-    """Remove host configs (and known_hosts entries) of containers that no longer exist.
-
-    Only contexts that answer count; if none does, nothing is deleted (an unreachable
-    engine proves nothing stale).
-    Each file is checked and deleted under the host-config lock, so a `run` writing
-    the same name concurrently is never undone.
-    """
-    result = SshCleanupResult(removed=[], kept=[], dry_run=dry_run)
-    configs = hostconfig.our_host_configs()
-    if not configs:
-        return result
-    reachable: list[Engine] = []
-    in_use: set[int] = set()
-    failures: list[str] = []
-    for context, found in engines.each(engines.managed_contexts(), lambda e: e.list_managed()):
-        if isinstance(found, DomainError):
-            failures.append(found.message)
-            continue
-        reachable.append(engines.get(context))
-        in_use.update(c.ssh_port for c in found if c.ssh_port)
-    if not reachable:
-        raise DomainError(
-            "engineUnavailable",
-            "No Docker engine is reachable, so no SSH config can be judged stale; "
-            "nothing was removed",
-            hint="Start the Docker daemon and repeat the SSH cleanup. " + " ".join(failures),
-        )
-    for entry in configs:
-        with hostconfig.config_lock():
-            exists = any(e.inspect(entry.container) is not None for e in reachable)
-            if not exists and not dry_run:
-                entry.path.unlink(missing_ok=True)
-        (result.kept if exists else result.removed).append(_wire(entry))
-        # A stale file's port may belong to a newer container by now: keep its keys.
-        if not exists and not dry_run and entry.port is not None and entry.port not in in_use:
-            known_hosts.forget(entry.port)
-    return result
