@@ -4,7 +4,7 @@
         listed = await cai.request("containai/list")
         change = await cai.expect(CONTAINER_CHANGED, lambda p: p["kind"] == "stopped")
 
-(`CONTAINER_CHANGED`/`ENGINE_STATUS` come from containai_rpc.server.live; fixtures are
+(`CONTAINER_CHANGED`/`ENGINE_STATUS` come from containai_rpc.server.notify; fixtures are
 used by name — import this module's names for type checking only, since every test
 folder has a module called `conftest`.)
 
@@ -53,7 +53,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, LspSpecificationWarni
 from containai_rpc.jsonrpc import converter_factory
 from containai_rpc.protocol.models import PROTOCOL_VERSION
 from containai_rpc.protocol.registry import NOTIFICATIONS
-from containai_rpc.server.live import CONTAINER_CHANGED
+from containai_rpc.server.notify import CONTAINER_CHANGED
 
 SERVER_COMMAND = [sys.executable, "-m", "containai_rpc"]
 FIRST_ACTION = object()  # `client.answer` default: click the first offered button
