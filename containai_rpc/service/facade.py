@@ -82,6 +82,8 @@ class Service:
             self._live.stop()
 
     def _keep_may_have_changed(self) -> None:
+        """After the requests that may write `[keep]` (run, stop, gc, keep): the live
+        state rechecks it — one `stat` when the file did not change."""
         if self._live is not None:
             self._live.keep_may_have_changed()
 
@@ -105,7 +107,10 @@ class Service:
 
     def stop(self, p: StopParams, hooks: Hooks | None = None) -> StopResult:
         check_names(p)
-        return stop.stop(self.engines, p, hooks or Hooks())
+        try:
+            return stop.stop(self.engines, p, hooks or Hooks())
+        finally:
+            self._keep_may_have_changed()  # a removal forgets the container's keep entry
 
     def status(self, p: StatusParams, hooks: Hooks | None = None) -> StatusResult:
         check_names(p)
