@@ -232,7 +232,7 @@ def _pairs(workspace: str) -> list[tuple[str, str]]:
 def list_in_process(containers: int = 1000, runs: int = 50) -> dict[str, Any]:
     """The live cache's `list` answer for many containers: read + wire JSON."""
     from containai_rpc.engine.models import ContainerInfo
-    from containai_rpc.service.live import LiveCache
+    from containai_rpc.service.livecache import LiveCache
     from containai_rpc.service.summary import KeepPolicy
 
     cache, keep = LiveCache(), KeepPolicy()

@@ -21,7 +21,7 @@ from containai_rpc.server.bridge import (
     WorkDoneCancels,
     call_service,
 )
-from containai_rpc.server.live import LiveServer
+from containai_rpc.server.notify import notifier
 from containai_rpc.server.wire import ContainAIProtocol, server_converter
 from containai_rpc.service import Service
 
@@ -76,27 +76,20 @@ class _QuietDomainErrors(logging.Filter):
 
 
 def _bind(
-    server: ContainAIServer,
-    spec: Method,
-    operation: Callable[..., Any],
-    live: LiveServer,
-    cancels: WorkDoneCancels,
+    server: ContainAIServer, spec: Method, operation: Callable[..., Any], cancels: WorkDoneCancels
 ) -> None:
     """Register one containai/* request: validate → worker thread → JSON or mapped error."""
 
     async def handler(ls: ContainAIServer, params: Any) -> dict[str, Any]:
         bridge = RequestHooks(ls, asyncio.get_running_loop(), cancels)
-        try:
-            return await call_service(bridge, params, spec, operation)
-        finally:
-            live.after_request()
+        return await call_service(bridge, params, spec, operation)
 
     server.feature(spec.name)(handler)
 
 
-def _session(server: ContainAIServer, live: LiveServer, cancels: WorkDoneCancels) -> None:
-    """The LSP session messages: pygls calls these from its own handling of them. Live
-    state runs from `initialized` (notifications may flow) until `shutdown`."""
+def _session(server: ContainAIServer, service: Service, cancels: WorkDoneCancels) -> None:
+    """The LSP session messages: pygls calls these from its own handling of them. The
+    service keeps live state from `initialized` (notifications may flow) until `shutdown`."""
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: ContainAIServer, params: types.InitializeParams) -> None:
@@ -105,12 +98,12 @@ def _session(server: ContainAIServer, live: LiveServer, cancels: WorkDoneCancels
     @server.feature(types.INITIALIZED)
     def initialized(ls: ContainAIServer, params: types.InitializedParams) -> None:
         if ls.protocol.watch:
-            live.start(asyncio.get_running_loop())
+            service.watch(asyncio.get_running_loop(), notifier(ls.protocol.notify))
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: ContainAIServer, params: None) -> None:
         ls.protocol.close_session()
-        live.stop()
+        service.unwatch()
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def cancel_work(ls: ContainAIServer, params: types.WorkDoneProgressCancelParams) -> None:
@@ -125,14 +118,10 @@ def create_server(service: Service | None = None) -> ContainAIServer:
         converter_factory=server_converter,
     )
     svc = service or Service()
-    live = LiveServer(svc, server.protocol.notify)
-    # `list` answers from the live cache when it is warm (same params, result and revision).
-    operations: dict[str, Callable[..., Any]] = {"list": live.list}
     cancels = WorkDoneCancels()
     for spec in METHODS:
-        operation = operations.get(spec.operation) or getattr(svc, spec.operation)
-        _bind(server, spec, operation, live, cancels)
-    _session(server, live, cancels)
+        _bind(server, spec, getattr(svc, spec.operation), cancels)
+    _session(server, svc, cancels)
     return server
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from containai_rpc.core.clock import Clock, system_clock
 from containai_rpc.engine import EngineSet
 from containai_rpc.engine.stats import ResourceMonitor
@@ -22,6 +24,7 @@ from containai_rpc.protocol.models import (
 from containai_rpc.protocol.ssh import SshCleanupParams, SshCleanupResult
 from containai_rpc.service import doctor, gc, inventory, keep, run, status, stop
 from containai_rpc.service.hooks import Hooks
+from containai_rpc.service.livestate import Emit, LiveState
 from containai_rpc.service.resolve import check_names
 from containai_rpc.service.ssh_cleanup import cleanup_stale
 from containai_rpc.service.verify import SSHD_DEADLINE_S
@@ -49,6 +52,7 @@ class Service:
         self._clock = clock
         self._sshd_timeout_s = sshd_timeout_s
         self._resources = ResourceMonitor()  # CPU samples live as long as the server
+        self._live: LiveState | None = None
 
     @property
     def engines(self) -> EngineSet:
@@ -62,8 +66,37 @@ class Service:
             self._engines = EngineSet(settings.context_name, settings.contexts)
         return self._engines
 
+    # ------------------------------------------------------------------ live state
+
+    def watch(self, loop: asyncio.AbstractEventLoop, emit: Emit) -> None:
+        """Keep live state from now on: watch the managed engines' events on threads of
+        their own, update the cache on `loop`, and `emit` every change (containerChanged,
+        engineStatus) from there. `list` then answers from the cache."""
+        if self._live is None:
+            self._live = LiveState(lambda: self.engines, emit)
+            self._live.start(loop)
+
+    def unwatch(self) -> None:
+        """Stop the watchers; pending changes are dropped (nothing to flush)."""
+        if self._live is not None:
+            self._live.stop()
+
+    def _keep_may_have_changed(self) -> None:
+        """After the requests that may write `[keep]` (run, stop, gc, keep): the live
+        state rechecks it — one `stat` when the file did not change."""
+        if self._live is not None:
+            self._live.keep_may_have_changed()
+
+    # ------------------------------------------------------------------ operations
+
     def run(self, p: RunParams, hooks: Hooks | None = None) -> RunResult:
         check_names(p)
+        try:
+            return self._run(p, hooks)
+        finally:
+            self._keep_may_have_changed()  # a re-created container drops a stale release
+
+    def _run(self, p: RunParams, hooks: Hooks | None) -> RunResult:
         return run.run(
             self.engines.get(p.context),
             p,
@@ -74,7 +107,10 @@ class Service:
 
     def stop(self, p: StopParams, hooks: Hooks | None = None) -> StopResult:
         check_names(p)
-        return stop.stop(self.engines, p, hooks or Hooks())
+        try:
+            return stop.stop(self.engines, p, hooks or Hooks())
+        finally:
+            self._keep_may_have_changed()  # a removal forgets the container's keep entry
 
     def status(self, p: StatusParams, hooks: Hooks | None = None) -> StatusResult:
         check_names(p)
@@ -83,15 +119,24 @@ class Service:
         return status.status(engines, p, self._resources, config, clock=self._clock)
 
     def list(self, p: ListParams, hooks: Hooks | None = None) -> ListResult:
+        """From the live cache while it is warm (`watch`), else from the engines."""
+        if self._live is not None:
+            return self._live.list(p)
         return inventory.list_containers(self.engines, p)
 
     def gc(self, p: GcParams, hooks: Hooks | None = None) -> GcResult:
-        return gc.gc(self.engines, p, hooks or Hooks(), clock=self._clock)
+        try:
+            return gc.gc(self.engines, p, hooks or Hooks(), clock=self._clock)
+        finally:
+            self._keep_may_have_changed()  # removed containers' keep entries are dropped
 
     def keep(self, p: KeepParams, hooks: Hooks | None = None) -> KeepResult:
         check_names(p)
         config = UserConfig.load()
-        return keep.keep(self._engines_for(config), p, config)
+        try:
+            return keep.keep(self._engines_for(config), p, config)
+        finally:
+            self._keep_may_have_changed()
 
     def config_get(self, p: ConfigGetParams, hooks: Hooks | None = None) -> ConfigGetResult:
         workspace = normalize_path(p.workspace or ".")
@@ -106,5 +151,6 @@ class Service:
         return cleanup_stale(self.engines, dry_run=p.dry_run)
 
     def close(self) -> None:
+        self.unwatch()
         if self._engines is not None:
             self._engines.close()

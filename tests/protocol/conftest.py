@@ -4,7 +4,7 @@
         listed = await cai.request("containai/list")
         change = await cai.expect(CONTAINER_CHANGED, lambda p: p["kind"] == "stopped")
 
-(`CONTAINER_CHANGED`/`ENGINE_STATUS` come from containai_rpc.server.live; fixtures are
+(`CONTAINER_CHANGED`/`ENGINE_STATUS` come from containai_rpc.server.notify; fixtures are
 used by name, their types come from tests/support/lsp_client.py.)
 
 - `cai`: a server (`python -m containai_rpc`) started with `sandbox.env` — pytest-lsp

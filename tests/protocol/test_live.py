@@ -22,8 +22,8 @@ from pygls.exceptions import JsonRpcException
 from containai_rpc.engine.client import parse_event
 from containai_rpc.engine.models import ContainerInfo
 from containai_rpc.protocol.models import ContainerSummary
-from containai_rpc.server.live import CONTAINER_CHANGED, ENGINE_STATUS
-from containai_rpc.service.live import LiveCache, change_kind
+from containai_rpc.server.notify import CONTAINER_CHANGED, ENGINE_STATUS
+from containai_rpc.service.livecache import LiveCache, change_kind
 from containai_rpc.service.summary import KeepPolicy, iso, to_summary
 from containai_rpc.workspace.locks import locked
 from containai_rpc.workspace.paths import normalize_path

@@ -18,6 +18,8 @@ import functools
 import hashlib
 import itertools
 import json
+import queue
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -97,6 +99,29 @@ class FakeEvents:
         return None
 
 
+class FakeEventStream:
+    """An event window the test feeds (`FakeEngine.live_events`): iteration blocks until
+    an event is `put`, and ends at `end()` (a dropped connection) or `close()`."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[EngineEvent | None] = queue.Queue()
+        self.closed = False
+
+    def put(self, event: EngineEvent) -> None:
+        self._queue.put(event)
+
+    def end(self) -> None:
+        self._queue.put(None)
+
+    def __iter__(self) -> Iterator[EngineEvent]:
+        while (event := self._queue.get()) is not None:
+            yield event
+
+    def close(self) -> None:
+        self.closed = True
+        self._queue.put(None)
+
+
 class FakeEngine:
     """One in-memory engine (one context). Not thread-safe beyond what the tests need."""
 
@@ -127,6 +152,8 @@ class FakeEngine:
         self.faults: dict[str, DomainError] = {}
         self.created_specs: list[CreateSpec] = []
         self.closed = False
+        self.live_events = False  # True: `events` returns a FakeEventStream the test feeds
+        self.streams: list[FakeEventStream] = []
         self._ids = itertools.count(1)
 
     # ------------------------------------------------------------------ test set-up
@@ -420,8 +447,19 @@ class FakeEngine:
         return ExecResult(exit_code=0, output="")
 
     @_engine_call
-    def events(self, *, since_ns: int, until_ns: int) -> FakeEvents:
-        return FakeEvents()
+    def events(self, *, since_ns: int, until_ns: int) -> FakeEvents | FakeEventStream:
+        if not self.live_events:
+            return FakeEvents()
+        stream = FakeEventStream()
+        self.streams.append(stream)
+        return stream
+
+    def emit(self, action: str, name_or_id: str) -> None:
+        """A container event on the open stream (`live_events`), as Docker sends it."""
+        info = self._find(name_or_id)
+        cid = info.id if info is not None else name_or_id
+        event = EngineEvent(self.context, "container", action, cid, {}, time.time_ns())
+        self.streams[-1].put(event)
 
     def close(self) -> None:
         self.closed = True

@@ -22,7 +22,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, LspSpecificationWarni
 from containai_rpc.jsonrpc import converter_factory
 from containai_rpc.protocol.models import PROTOCOL_VERSION
 from containai_rpc.protocol.registry import NOTIFICATIONS
-from containai_rpc.server.live import CONTAINER_CHANGED
+from containai_rpc.server.notify import CONTAINER_CHANGED
 
 SERVER_COMMAND = [sys.executable, "-m", "containai_rpc"]
 FIRST_ACTION = object()  # `client.answer` default: click the first offered button

@@ -1,10 +1,10 @@
 """The live view of managed containers: snapshots, one revision counter, change kinds.
 
-Pure bookkeeping — no threads of its own, no Docker calls, no pygls. The server feeds it
-inspect results (after Docker events), full listings (at connect and reconnect) and the
-backstop's cheap state listing; it answers `containai/list` and returns the
-`ContainerChanged` facts to push. Thread-safe: the server mutates it on its event loop
-while `list` reads it from a worker thread.
+Pure bookkeeping — no threads of its own, no Docker calls, no pygls. The live state
+(livestate.py) feeds it inspect results (after Docker events), full listings (at connect
+and reconnect) and the backstop's cheap state listing; it answers `containai/list` and
+returns the `ContainerChanged` facts to emit. Thread-safe: the live state mutates it on
+its loop while `list` reads it from a worker thread.
 
 Change kinds, from the snapshot before and after:
 - `created` / `recreated`: an id not seen before. It is `recreated` when a container with
@@ -58,7 +58,7 @@ def change_kind(old: ContainerSummary, new: ContainerSummary) -> ChangeKind | No
 
 
 class LiveCache:
-    """Managed containers per context, kept current by the server's event watchers."""
+    """Managed containers per context, kept current by the live state's event watchers."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
