@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import logging
-import os
-import socket
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import docker
@@ -17,6 +13,9 @@ import docker.errors
 import requests.exceptions
 
 from containai_rpc.core.naming import quote_for_message
+from containai_rpc.engine.errors import translate_errors
+from containai_rpc.engine.events import WATCHED_ACTIONS, EventStream, docker_timestamp
+from containai_rpc.engine.execio import demux, with_timeouts
 from containai_rpc.engine.models import (
     DATA_MOUNT,
     MANAGED_LABEL,
@@ -25,7 +24,6 @@ from containai_rpc.engine.models import (
     WORKSPACE_MOUNT,
     ContainerInfo,
     CreateSpec,
-    EngineEvent,
     EngineInfo,
     ExecResult,
     ImageInfo,
@@ -36,85 +34,6 @@ from containai_rpc.errors import DomainError, Reason
 log = logging.getLogger(__name__)
 
 API_TIMEOUT_S = 120
-_CONNECTION_ERRORS = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    ConnectionError,
-    socket.timeout,
-    FileNotFoundError,
-)
-
-
-def unavailable(context: str, endpoint: str, exc: BaseException) -> DomainError:
-    """The one error for 'this engine does not answer', with the cause in a few words."""
-    cause = _cause(exc)
-    hint = (
-        "Make the Docker socket accessible to you (e.g. join the docker group)."
-        if cause == "permission denied"
-        else "Start the Docker daemon (or check the context), then run doctor."
-    )
-    return DomainError(
-        "engineUnavailable",
-        f"Docker engine of context '{context}' is not reachable at {endpoint}: {cause}",
-        hint=hint,
-        context=context,
-    )
-
-
-_CAUSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
-    (FileNotFoundError, "socket not found"),
-    (ConnectionRefusedError, "connection refused"),
-    (PermissionError, "permission denied"),
-    ((TimeoutError, requests.exceptions.Timeout), "timed out"),
-    (http.client.RemoteDisconnected, "connection closed by the other end"),
-)
-
-
-def _cause(exc: BaseException) -> str:
-    """The first known cause in the exception chain (the original's error codes, §4.1);
-    else the SDK's own message (e.g. a missing ssh transport), else the type's name."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        for kinds, words in _CAUSES:
-            if isinstance(seen, kinds):
-                return words
-        seen = seen.__cause__ or seen.__context__
-    if isinstance(exc, docker.errors.DockerException) and "Error while fetching" not in str(exc):
-        return str(exc)
-    return type(exc).__name__
-
-
-@contextlib.contextmanager
-def translate_errors(
-    context: str, endpoint: str, *, not_found: Reason = "containerNotFound"
-) -> Iterator[None]:
-    """Turn SDK/transport exceptions into DomainErrors with stable reasons.
-
-    A 404 is `not_found`: the caller names what it addressed (a container unless it says a
-    volume or an image); the SDK's own "No such image" is `imageNotFound` whatever the call.
-    """
-    try:
-        yield
-    except DomainError:
-        raise
-    except docker.errors.ImageNotFound as exc:
-        raise DomainError("imageNotFound", _explain(exc), context=context) from exc
-    except docker.errors.NotFound as exc:
-        raise DomainError(not_found, _explain(exc), context=context) from exc
-    except docker.errors.APIError as exc:
-        if exc.status_code == 409:
-            raise DomainError("nameConflict", _explain(exc), context=context) from exc
-        raise DomainError("engineError", _explain(exc), context=context) from exc
-    except docker.errors.DockerException as exc:
-        raise unavailable(context, endpoint, exc) from exc
-    except _CONNECTION_ERRORS as exc:
-        raise unavailable(context, endpoint, exc) from exc
-
-
-def _explain(exc: docker.errors.APIError) -> str:
-    return str(exc.explanation or exc)
-
-
 def _container_info(context: str, data: dict[str, Any]) -> ContainerInfo:
     state = data.get("State") or {}
     config = data.get("Config") or {}
@@ -397,7 +316,7 @@ class Engine:
         with self._guard():
             exec_id = self._api.exec_create(container_id, argv, user=user, stdin=False)["Id"]
             sock = self._api.exec_start(exec_id, socket=True)
-        raw = _with_timeouts(sock)
+        raw = with_timeouts(sock)
         raw.settimeout(timeout_s)
         chunks: list[bytes] = []
         try:
@@ -407,7 +326,7 @@ class Engine:
                     break
                 chunks.append(data)
         except (TimeoutError, OSError):
-            return ExecResult(exit_code=None, output=_demux(b"".join(chunks)))
+            return ExecResult(exit_code=None, output=demux(b"".join(chunks)))
         finally:
             if raw is not sock:
                 raw.close()
@@ -415,7 +334,7 @@ class Engine:
                 sock.close()
         with self._guard():
             code = self._api.exec_inspect(exec_id).get("ExitCode")
-        return ExecResult(exit_code=code, output=_demux(b"".join(chunks)))
+        return ExecResult(exit_code=code, output=demux(b"".join(chunks)))
 
     # ------------------------------------------------------------------ events
 
@@ -431,8 +350,8 @@ class Engine:
             "event": list(WATCHED_ACTIONS),
         }
         params = {
-            "since": _timestamp(since_ns),
-            "until": _timestamp(until_ns),
+            "since": docker_timestamp(since_ns),
+            "until": docker_timestamp(until_ns),
             "filters": json.dumps(filters),
         }
         url = f"{self._api.base_url}/v{self._api.api_version}/events"
@@ -454,110 +373,6 @@ class Engine:
 
     def close(self) -> None:
         self._client.close()
-
-
-def _with_timeouts(sock: Any) -> Any:
-    """What to read an exec's output from with a timeout. The SDK hands out a plain
-    (unix or TCP) connection as its file view, `socket.SocketIO`, which has none: then a
-    socket object of our own on a duplicate of its descriptor. A TLS socket or an ssh
-    channel comes as itself."""
-    if isinstance(sock, socket.SocketIO):
-        return socket.socket(fileno=os.dup(sock.fileno()))
-    return sock
-
-
-def _demux(data: bytes) -> str:
-    """Decode Docker's multiplexed stdout/stderr stream (8-byte frame headers)."""
-    out = bytearray()
-    i = 0
-    while i + 8 <= len(data):
-        size = int.from_bytes(data[i + 4 : i + 8], "big")
-        out += data[i + 8 : i + 8 + size]
-        i += 8 + size
-    return out.decode("utf-8", "replace")
-
-
-# Container actions that change what a snapshot shows (kill is always followed by die);
-# exec_*, attach, resize, top, health_status … are left out by the daemon itself.
-WATCHED_ACTIONS = (
-    "create",
-    "start",
-    "restart",
-    "die",
-    "stop",
-    "pause",
-    "unpause",
-    "rename",
-    "update",
-    "destroy",
-)
-
-
-def _timestamp(ns: int) -> str:
-    """Docker's `since`/`until` form with nanosecond precision: `seconds.nanoseconds`."""
-    return f"{ns // 1_000_000_000}.{ns % 1_000_000_000:09d}"
-
-
-class EventStream:
-    """One window of managed-container events: iterate in one thread, `close()` from any.
-
-    Iteration simply ends when the window's `until` passes *or* the connection drops (a
-    broken stream ends like a finished one), so the reader tells them apart by the clock.
-    """
-
-    def __init__(self, context: str, endpoint: str, response: requests.Response) -> None:
-        self._context = context
-        self._endpoint = endpoint
-        self._response = response
-
-    def __iter__(self) -> Iterator[EngineEvent]:
-        with translate_errors(self._context, self._endpoint):
-            try:
-                # The engine writes one JSON object per line, flushed per event.
-                for line in self._response.iter_lines(chunk_size=None):
-                    item = json.loads(line) if line else None
-                    event = parse_event(self._context, item) if isinstance(item, dict) else None
-                    if event is not None:
-                        yield event
-            except (requests.exceptions.ChunkedEncodingError, OSError):
-                return  # dropped, or closed by `close()`
-
-    def close(self) -> None:
-        """Unblock the reader: shut the connection's socket down, which over ssh is the
-        stdin/stdout of an `ssh … dial-stdio` process, ended by closing it instead."""
-        connection = self._response.raw.connection
-        sock = connection.sock if connection is not None else None
-        if sock is None:  # the stream has already ended
-            return
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-        with contextlib.suppress(OSError):
-            sock.close()
-
-
-def parse_event(context: str, raw: dict[str, Any]) -> EngineEvent | None:
-    """Read both event shapes: old top-level `status/id` and API ≥ 1.52 `Action/Actor`."""
-    actor = raw.get("Actor") or {}
-    container_id = actor.get("ID") or raw.get("id")
-    action = raw.get("Action") or raw.get("status") or ""
-    if not container_id or not action:
-        return None
-    return EngineEvent(
-        context=context,
-        type=raw.get("Type") or "container",
-        action=action.split(":", 1)[0].strip(),
-        container_id=container_id,
-        attributes=dict(actor.get("Attributes") or {}),
-        time_nano=_event_time(raw),
-    )
-
-
-def _event_time(raw: dict[str, Any]) -> int:
-    """`timeNano` where present, else the seconds of `time`; 0 when neither is usable."""
-    try:
-        return int(raw.get("timeNano") or int(raw.get("time") or 0) * 1_000_000_000)
-    except (TypeError, ValueError):
-        return 0
 
 
 def connect(

@@ -19,7 +19,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
-from containai_rpc.engine.client import parse_event
+from containai_rpc.engine.events import parse_event
 from containai_rpc.engine.models import ContainerInfo
 from containai_rpc.protocol.models import ContainerSummary
 from containai_rpc.server.notify import CONTAINER_CHANGED, ENGINE_STATUS

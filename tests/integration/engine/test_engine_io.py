@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from containai_rpc.engine import EngineSet
-from containai_rpc.engine.client import Engine, EngineEvent, EventStream
+from containai_rpc.engine.client import Engine
+from containai_rpc.engine.events import EngineEvent, EventStream
 from containai_rpc.engine.models import MANAGED_LABEL, WORKSPACE_LABEL
 
 pytestmark = pytest.mark.engine

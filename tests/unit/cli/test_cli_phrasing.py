@@ -14,7 +14,7 @@ from containai_rpc.cli import main as cli_main
 from containai_rpc.cli.commands.doctor import render_doctor
 from containai_rpc.cli.phrasing import phrase_error, phrase_finding
 from containai_rpc.cli.process import RpcError
-from containai_rpc.engine.client import unavailable
+from containai_rpc.engine.errors import unavailable
 from containai_rpc.engine.models import ContainerInfo, EngineInfo
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import RunParams, StopParams

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from containai_rpc.engine import DockerEngine
-from containai_rpc.engine.client import translate_errors
+from containai_rpc.engine.errors import translate_errors
 from containai_rpc.errors import DomainError
 
 
