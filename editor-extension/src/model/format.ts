@@ -180,6 +180,13 @@ export function actionSpec(id: ActionId): ActionSpec {
 }
 
 /**
+ * The statuses `run` starts or attaches to as they are. It refuses any other
+ * (`unexpectedState`: paused, restarting, dead), so those are offered Fresh, never Start.
+ * The tree's menus say the same with `when` regexes in package.json.
+ */
+export const RUN_REUSES: readonly string[] = ['running', 'stopped', 'created'];
+
+/**
  * The actions valid for the workspace's container in its state (status-bar quick pick).
  * `c` undefined = no container yet.
  */
@@ -200,11 +207,14 @@ export function actionsFor(c: ContainerSummary | undefined, opts: { engineDown?:
       break;
     case 'stopped':
     case 'created':
-    case 'dead':
       ids.push('start', 'status', 'fresh');
       break;
-    default: // paused, restarting
-      ids.push('status', 'stop');
+    case 'paused':
+    case 'restarting':
+      ids.push('status', 'fresh', 'stop');
+      break;
+    default: // dead (or a state this client does not know): run refuses it, fresh recreates it
+      ids.push('status', 'fresh');
   }
   ids.push(c.keep ? 'unkeep' : 'keep', 'stopAndRemove', 'reset', 'doctor', 'showServerLog');
   return ids.map(actionSpec);
