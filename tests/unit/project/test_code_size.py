@@ -1,6 +1,6 @@
 """Size limits that keep the package readable: no module over 400 lines, no function over
-50. The protocol generator in
-tools/ may be longer as a module, but its functions keep the same limit."""
+50. The protocol generator in tools/ may be longer as a module, but its functions keep the
+same limit."""
 
 from __future__ import annotations
 
