@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.engine
+from tests.support.engines import SYSTEMD_IMAGE as SSHD_IMAGE
 
-SSHD_IMAGE = "containai-test-systemd:latest"
+pytestmark = pytest.mark.engine
 
 
 def poll(check: Callable[[], Any], what: str, timeout_s: float = 60.0) -> Any:
