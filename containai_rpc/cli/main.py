@@ -32,22 +32,62 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print the result object as JSON")
         p.add_argument("--context", help="Docker context to use")
         p.add_argument("--verbose", action="store_true", help="show server logs on stderr")
+        if command.interactive:
+            p.add_argument(
+                "--yes", "-y", action="store_true", help="answer yes to questions (or CAI_YES=1)"
+            )
+        if command.takes_config:
+            p.add_argument(
+                "--config", metavar="FILE", help="use FILE instead of the user config.toml"
+            )
         p.set_defaults(handler=command)
     return parser
 
 
-def confirm_on_tty(message: str, actions: list[str]) -> str | None:
-    """The guide's prompt: `[WARN] …` then `Stop anyway? [y/N]:` on stderr."""
-    warning, _, question = message.rpartition(". ")
-    if warning:
-        print(f"[WARN] {warning}", file=sys.stderr)
-    sys.stderr.write(f"{question or message} [y/N]: ")
-    sys.stderr.flush()
-    answer = sys.stdin.readline()
-    if not answer:
-        print("Cancelled.", file=sys.stderr)
+class Cancelled(Exception):
+    """EOF at a `[y/N]` prompt: nothing was changed, and that is not a failure."""
+
+
+class Confirmer:
+    """Answers the server's questions: `--yes`/`CAI_YES=1`, else a `[y/N]` prompt on the
+    terminal (`[WARN] …` then `Stop anyway? [y/N]:` on stderr); records an EOF."""
+
+    def __init__(self, assume_yes: bool) -> None:
+        self.assume_yes = assume_yes
+        self.eof = False
+
+    def __call__(self, message: str, actions: list[str]) -> str | None:
+        warning, _, question = message.rpartition(". ")
+        if warning:
+            print(f"[WARN] {warning}", file=sys.stderr)
+        if self.assume_yes:
+            print(f"{question or message} yes (--yes)", file=sys.stderr)
+            return actions[0]
+        sys.stderr.write(f"{question or message} [y/N]: ")
+        sys.stderr.flush()
+        answer = sys.stdin.readline()
+        if not answer:
+            sys.stderr.write("\n")
+            print("Cancelled.", file=sys.stderr)
+            self.eof = True
+            return None
+        return actions[0] if answer.strip().lower().startswith("y") else None
+
+
+def assume_yes(args: argparse.Namespace) -> bool:
+    """`--yes`/`-y`, or `CAI_YES=1` in the environment (the original's auto-yes)."""
+    return bool(getattr(args, "yes", False)) or os.environ.get("CAI_YES") == "1"
+
+
+def config_file(args: argparse.Namespace) -> str | None:
+    """`--config FILE` as an absolute path (`~` expanded); the file must exist."""
+    value = getattr(args, "config", None)
+    if value is None:
         return None
-    return actions[0] if answer.strip().lower().startswith("y") else None
+    path = os.path.abspath(os.path.expanduser(value))
+    if not os.path.isfile(path):
+        raise UsageError(f"Config file not found: {value}")
+    return path
 
 
 def progress_line(message: str) -> None:
@@ -61,16 +101,18 @@ def progress_line(message: str) -> None:
 
 async def execute(command: Command, args: argparse.Namespace) -> dict[str, Any]:
     method, params = command.request(args)
-    interactive = command.interactive and sys.stdin.isatty() and sys.stderr.isatty()
+    config = config_file(args)
+    confirmer = Confirmer(assume_yes(args))
+    can_ask = confirmer.assume_yes or (sys.stdin.isatty() and sys.stderr.isatty())
     show_progress = command.long_running and not args.json
     if show_progress:
         params["workDoneToken"] = "cai"
     # The server starts up on the other core while this process imports the client.
-    server = await spawn(args.verbose)
+    server = await spawn(args.verbose, config)
     from containai_rpc.cli.session import Session
 
     async with Session(
-        confirm=confirm_on_tty if interactive else None,
+        confirm=confirmer if command.interactive and can_ask else None,
         on_progress=progress_line if show_progress else None,
         verbose=args.verbose,
         process=server,
@@ -78,6 +120,8 @@ async def execute(command: Command, args: argparse.Namespace) -> dict[str, Any]:
         result = await session.request(method, params)
     if show_progress and sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
+    if confirmer.eof:
+        raise Cancelled
     return result
 
 
@@ -90,12 +134,18 @@ def main(argv: list[str] | None = None) -> NoReturn:
     try:
         args = build_parser().parse_args(argv)
         result = asyncio.run(execute(args.handler, args))
-        text = json.dumps(result, indent=2) if args.json else args.handler.render(result)
+        if args.json:
+            view = args.handler.json_view
+            text = json.dumps(view(result) if view else result, indent=2)
+        else:
+            text = args.handler.render(result)
         if text:
             print(text)
         code = 1 if args.handler.failed(result) else 0
         if args.handler.after is not None:
             args.handler.after(result)
+    except Cancelled:  # `Cancelled.` is on stderr already; nothing changed
+        code = 0
     except UsageError as exc:
         print(f"[ERROR] {exc}", file=sys.stderr)
         print("Use 'cai --help' for usage", file=sys.stderr)

@@ -84,7 +84,13 @@ def _host_key(message: str, hint: str | None, _data: Mapping[str, Any], _cmd: st
 
 
 def _confirm(message: str, hint: str | None, _data: Mapping[str, Any], command: str):
-    return message, f"Run it on a terminal to answer, or repeat 'cai {command}' with --force."
+    """No terminal to ask on and no `--yes`: say which flag answers the question."""
+    warning, _, question = message.rpartition(". ")
+    what = f"{warning}: " if warning else ""
+    return (
+        f"{what}'{question or message}' needs an answer, but there is no terminal to ask on.",
+        f"Repeat 'cai {command}' with --yes (or CAI_YES=1) to answer yes, or run it on a terminal.",
+    )
 
 
 REASONS: dict[str, Phrase] = {

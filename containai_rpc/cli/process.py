@@ -30,9 +30,18 @@ def server_command() -> list[str]:
     return override.split() if override else [sys.executable, "-m", "containai_rpc"]
 
 
-async def spawn(verbose: bool = False) -> asyncio.subprocess.Process:
-    """Start the server with pipes for the protocol; its logs go to our stderr."""
+CONFIG_ENV = "CONTAINAI_CONFIG"
+"""The server reads the user config (settings and workspace state) from this file."""
+
+
+async def spawn(verbose: bool = False, config: str | None = None) -> asyncio.subprocess.Process:
+    """Start the server with pipes for the protocol; its logs go to our stderr.
+
+    `config`: a file the server uses instead of the user config for this call.
+    """
     env = dict(os.environ)
+    if config is not None:
+        env[CONFIG_ENV] = config
     env.setdefault("CONTAINAI_LOG_LEVEL", "INFO" if verbose else "WARNING")
     return await asyncio.create_subprocess_exec(
         *server_command(),

@@ -59,8 +59,10 @@ def config_dir() -> Path:
 
 
 def user_config_path() -> Path:
-    """The user config that also holds workspace state (the original's path)."""
-    return config_dir() / "config.toml"
+    """The user config that also holds workspace state (the original's path);
+    `CONTAINAI_CONFIG` names another file for this process (`cai --config FILE`)."""
+    override = os.environ.get("CONTAINAI_CONFIG")
+    return Path(override) if override else config_dir() / "config.toml"
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,10 @@ class Command:
     failed: Callable[[dict[str, Any]], bool] = lambda _result: False
     after: Callable[[dict[str, Any]], None] | None = None
     """Runs with the result once it is printed; may replace the process (`cai shell`)."""
+    json_view: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """`--json` output for a command the original also has (its schema); None: the result."""
+    takes_config: bool = False
+    """Accepts `--config FILE` (the commands where the original has it)."""
 
 
 def params(args: argparse.Namespace, *names: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from containai_rpc.cli import original_json
 from containai_rpc.cli.commands.base import Command, params, target_arguments
 
 
@@ -67,6 +68,7 @@ COMMANDS = (
         target_arguments,
         _status_request,
         render_status,
+        json_view=original_json.status,
     ),
     Command("list", "every managed container", lambda p: None, _list_request, render_list),
 )

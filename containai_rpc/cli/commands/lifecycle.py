@@ -107,6 +107,7 @@ COMMANDS = (
         _run_request,
         render_run,
         long_running=True,
+        takes_config=True,
     ),
     Command(
         "stop",

@@ -77,6 +77,7 @@ COMMANDS = (
         _render_warnings,
         long_running=True,
         after=_exec_ssh,
+        takes_config=True,
     ),
     Command(
         "ssh",

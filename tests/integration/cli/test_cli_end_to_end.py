@@ -77,14 +77,18 @@ def test_status_and_list_agree_with_docker_inspect(sandbox):
     listing = _json(sandbox.cai("list", "--json"))
     row = next(c for c in listing["containers"] if c["id"] == container.id)
     attrs = container.attrs
-    for view in (status, row):
-        assert view["name"] == attrs["Name"].lstrip("/")
-        assert view["dockerState"] == attrs["State"]["Status"] == "running"
-        assert view["status"] == "running"
-        assert view["image"] == attrs["Config"]["Image"]
-        assert view["workspace"] == str(ws)
-        assert view["startedAt"][:19] == attrs["State"]["StartedAt"][:19]
-        assert view["createdAt"][:19] == attrs["Created"][:19]
+    assert row["name"] == attrs["Name"].lstrip("/")
+    assert row["dockerState"] == attrs["State"]["Status"] == "running"
+    assert row["status"] == "running"
+    assert row["image"] == attrs["Config"]["Image"]
+    assert row["workspace"] == str(ws)
+    assert row["startedAt"][:19] == attrs["State"]["StartedAt"][:19]
+    assert row["createdAt"][:19] == attrs["Created"][:19]
+    # `status --json` is the original tool's object
+    assert status["container"] == row["name"]
+    assert status["status"] == attrs["State"]["Status"]
+    assert status["image"] == row["image"]
+    assert status["workspace"] == row["workspace"]
 
 
 def test_unknown_and_invalid_names_fail_cleanly(sandbox):

@@ -324,14 +324,14 @@ def test_cli_human_and_json(sandbox):
     by_name = sandbox.cai("status", "--container", name, "--json")
     assert by_name.returncode == 0, by_name.stderr
     result = json.loads(by_name.stdout)
-    assert result["name"] == name and result["dockerState"] == "running"
-    assert result["sessions"] == {"sshConnections": 0, "activeTerminals": 0}
+    # the original tool's object
+    assert result["container"] == name and result["status"] == "running"
+    assert result["sessions"] == {"ssh_connections": 0, "active_terminals": 0}
     assert set(result["resources"]) == {
-        "memoryBytes",
-        "memoryLimitBytes",
-        "memoryPercent",
-        "cpuPercent",
-        "memoryText",
+        "memory_usage",
+        "memory_limit",
+        "memory_percent",
+        "cpu_percent",
     }
 
     both = sandbox.cai("status", "--container", name, "--workspace", str(ws))

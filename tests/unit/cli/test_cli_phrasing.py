@@ -162,7 +162,7 @@ def test_doctor_force_and_ports_are_commands():
     assert said(denied)[1] == denied.hint
     asked = raised(Hooks().ask, "Container 'c' may have active sessions. Stop anyway?", "Stop")
     assert said(asked, "stop")[1] == (
-        "Run it on a terminal to answer, or repeat 'cai stop' with --force."
+        "Repeat 'cai stop' with --yes (or CAI_YES=1) to answer yes, or run it on a terminal."
     )
     full = raised(pick_port, (1, 1), [1])
     assert said(full)[1] == (
