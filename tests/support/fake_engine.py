@@ -491,10 +491,10 @@ class FakeVolumeHelper:
         if self.read_only:
             raise DomainError("engineError", "read-only file system")
         raw = data if isinstance(data, bytes) else b"".join(data)
-        prefix = "data/" if path.rstrip("/") == "" else ""
+        at_root = path.rstrip("/") == ""  # members `data/...`, else relative to /data
         with tarfile.open(fileobj=io.BytesIO(raw), mode="r:*") as tar:
             for member in tar:
-                name = (prefix and member.name) or f"data/{member.name}"
+                name = member.name if at_root else f"data/{member.name}"
                 handle = tar.extractfile(member) if member.isfile() else None
                 if handle is not None and name.startswith("data/"):
                     self._files()[name.removeprefix("data/")] = handle.read()

@@ -1,0 +1,360 @@
+"""`export` and `import`: a data volume to a `.tgz` file and back, never losing either side.
+
+Export streams the volume's files out of a read-only helper container into a temporary
+file next to the target, fsyncs it and only then renames it to the final name: an
+interrupted export (cancel, error, killed server) never leaves a partial file under that
+name. Import checks the whole archive first (`backup_archive.check_archive`), then fills a
+new or empty volume through a helper container. Before the first file it writes a marker
+(`INCOMPLETE_MARKER`) that the helper removes as its very last step, so a volume whose
+import was cut short is recognisably not "done": a later import refuses it as not empty
+and names the interruption. A volume this call created is removed again only while
+nothing has been written to it; no existing volume is ever removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import secrets
+import tarfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from containai_rpc.engine import ContainerInfo, Engine, EngineSet
+from containai_rpc.errors import DomainError
+from containai_rpc.protocol.backup import ExportParams, ExportResult, ImportParams, ImportResult
+from containai_rpc.service.backup_archive import (
+    DATA_ROOT,
+    FORMAT,
+    MANIFEST,
+    check_archive,
+)
+from containai_rpc.service.hooks import Hooks
+from containai_rpc.service.resolve import find_target
+from containai_rpc.workspace.userconfig import UserConfig
+
+INCOMPLETE_MARKER = ".containai-import-incomplete"
+_PROGRESS_EVERY = 16 << 20
+_CHUNK = 1 << 20
+
+
+# --------------------------------------------------------------------------- export
+
+
+def export_volume(
+    engines: EngineSet, p: ExportParams, hooks: Hooks, *, cwd: str | None = None
+) -> ExportResult:
+    final = Path(cwd or os.getcwd(), p.output).absolute()
+    _check_output(final, p.force)
+    config = UserConfig.load()
+    engine, info, volume, workspace = _source(engines, config, p, cwd)
+    image = _helper_image(engine, p.image, info, config)
+    manifest: dict[str, Any] = {
+        "format": FORMAT,
+        "dataVolume": volume,
+        "containerName": info.name if info else None,
+        "image": info.image if info else None,
+        "context": engine.context,
+        "workspace": workspace,
+        "workspaceState": _state_entry(config, workspace),
+        "exportedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    hooks.checkpoint()
+    hooks.progress(f"Exporting data volume {volume}")
+    temp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.partial")
+    files = size = 0
+    try:
+        with open(temp, "xb") as out:
+            with tarfile.open(fileobj=out, mode="w|gz") as dst:
+                _add_bytes(dst, MANIFEST, json.dumps(manifest, indent=2).encode())
+                with engine.volume_helper(volume, image, read_only=True) as helper:
+                    chunks = helper.read("/" + DATA_ROOT)
+                    try:
+                        src = tarfile.open(fileobj=_ChunkReader(chunks), mode="r|")
+                        reported = 0
+                        for member in src:
+                            hooks.checkpoint()
+                            handle = src.extractfile(member) if member.isfile() else None
+                            dst.addfile(member, handle)
+                            if member.isfile():
+                                files += 1
+                                size += member.size
+                            if size - reported >= _PROGRESS_EVERY:
+                                reported = size
+                                hooks.progress(f"Exporting data: {size >> 20} MiB")
+                    finally:
+                        close = getattr(chunks, "close", None)
+                        if close is not None:
+                            close()
+            hooks.progress("Writing archive")
+            out.flush()
+            os.fsync(out.fileno())
+        hooks.checkpoint()
+        if p.force:
+            os.replace(temp, final)
+        else:
+            os.link(temp, final)  # fails rather than replace a file that appeared meanwhile
+            os.unlink(temp)
+        _fsync_dir(final.parent)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    return ExportResult(
+        path=str(final),
+        data_volume=volume,
+        container_name=info.name if info else None,
+        context=engine.context,
+        files=files,
+        bytes=size,
+        archive_bytes=final.stat().st_size,
+    )
+
+
+def _check_output(final: Path, force: bool) -> None:
+    if not final.parent.is_dir():
+        raise DomainError("invalidPath", f"No such folder: {final.parent}")
+    if final.exists() and (not force or final.is_dir()):
+        raise DomainError(
+            "invalidPath",
+            f"{final} already exists",
+            hint="Choose another file name, or repeat with force to replace it.",
+        )
+
+
+def _source(
+    engines: EngineSet, config: UserConfig, p: ExportParams, cwd: str | None
+) -> tuple[Engine, ContainerInfo | None, str, str | None]:
+    """The engine, container (if any), volume and workspace the export is about."""
+    if p.data_volume and not p.container and not p.workspace:
+        engine = engines.get(p.context)
+        if not engine.volume_exists(p.data_volume):
+            raise DomainError("volumeNotFound", f"Volume not found: {p.data_volume}")
+        return engine, None, p.data_volume, None
+    target = find_target(
+        engines, config, container=p.container, workspace=p.workspace, context=p.context, cwd=cwd
+    )
+    info = target.container
+    if info is None:
+        raise DomainError(
+            "containerNotFound",
+            f"No container for workspace {target.workspace}",
+            hint="Name the container or the data volume to export.",
+        )
+    volume = p.data_volume or info.mounted_volume or info.data_volume
+    if not volume:
+        raise DomainError("volumeNotFound", f"Container {info.name} has no data volume")
+    return target.engine, info, volume, info.workspace or target.workspace
+
+
+def _state_entry(config: UserConfig, workspace: str | None) -> dict[str, Any] | None:
+    if not workspace:
+        return None
+    entry = {k: v for k, v in asdict(config.workspace_state(workspace)).items() if v is not None}
+    return entry or None
+
+
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    info.mtime = int(time.time())
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _ChunkReader(io.RawIOBase):
+    """A read-only file over an iterator of byte chunks (what tarfile's stream mode reads)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._rest:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._rest = chunk
+        n = min(len(buffer), len(self._rest))
+        buffer[:n] = self._rest[:n]
+        self._rest = self._rest[n:]
+        return n
+
+
+# --------------------------------------------------------------------------- images
+
+
+def _helper_image(
+    engine: Engine, wanted: str | None, info: ContainerInfo | None, config: UserConfig
+) -> str:
+    """A local image for the helper: the one asked for, else the container's, else the
+    configured one. Never pulled: no registry is needed to back up or restore."""
+    if wanted:
+        candidates = [wanted]
+    else:
+        candidates = [c for c in (info.image if info else None, _configured(config)) if c]
+    for image in candidates:
+        if engine.image_labels(image) is not None:
+            return image
+    raise DomainError(
+        "imageNotFound",
+        f"No local image for the helper container (tried {', '.join(candidates)})",
+        hint="Build or load the ContainAI image, or name a local image (image).",
+    )
+
+
+def _configured(config: UserConfig) -> str | None:
+    try:
+        return config.settings().image
+    except DomainError:
+        return None
+
+
+# --------------------------------------------------------------------------- import
+
+
+def import_volume(
+    engines: EngineSet, p: ImportParams, hooks: Hooks, *, cwd: str | None = None
+) -> ImportResult:
+    source = Path(cwd or os.getcwd(), p.input).absolute()
+    hooks.progress(f"Checking archive {source.name}")
+    last = [0]
+
+    def check_step(done: int) -> None:
+        hooks.checkpoint()
+        if done - last[0] >= _PROGRESS_EVERY:
+            last[0] = done
+            hooks.progress(f"Checking archive: {done >> 20} MiB")
+
+    summary = check_archive(str(source), check_step)
+    volume = p.data_volume or summary.manifest.get("dataVolume")
+    if not isinstance(volume, str) or not volume:
+        raise DomainError("invalidParams", "Name the volume to import into (dataVolume)")
+    engine = engines.get(p.context)
+    recorded = summary.manifest.get("image")
+    config = UserConfig.load()
+    image = _helper_image(engine, p.image or None, None, config) if p.image else None
+    if image is None:
+        image = _first_local(engine, [recorded, _configured(config)])
+    hooks.checkpoint()
+    created = engine.ensure_volume(volume)
+    written = False
+    try:
+        command = ["rm", "-f", f"/{DATA_ROOT}/{INCOMPLETE_MARKER}"]
+        with engine.volume_helper(volume, image, read_only=False, command=command) as helper:
+            if not created:
+                _require_empty(helper, volume, p.force)
+            hooks.checkpoint()
+            hooks.progress(f"Importing into {volume}")
+            written = True
+            helper.write("/" + DATA_ROOT, _marker_tar())
+            helper.write("/", _file_chunks(source, hooks))
+            hooks.checkpoint()
+            hooks.progress("Finishing import")
+            code = helper.run()
+            if code != 0:
+                raise DomainError(
+                    "engineError",
+                    f"The helper could not finish the import into {volume} (exit {code})",
+                )
+    except BaseException:
+        if created and not written:
+            with contextlib.suppress(DomainError):
+                engine.remove_volume(volume)
+        raise
+    source_volume = summary.manifest.get("dataVolume")
+    return ImportResult(
+        data_volume=volume,
+        context=engine.context,
+        created=created,
+        files=summary.files,
+        bytes=summary.bytes,
+        source_volume=source_volume if isinstance(source_volume, str) else None,
+    )
+
+
+def _first_local(engine: Engine, candidates: list[Any]) -> str:
+    names = [c for c in candidates if isinstance(c, str) and c]
+    for image in names:
+        if engine.image_labels(image) is not None:
+            return image
+    raise DomainError(
+        "imageNotFound",
+        f"No local image for the helper container (tried {', '.join(names) or 'none'})",
+        hint="Build or load the ContainAI image, or name a local image (image).",
+    )
+
+
+def _require_empty(helper: Any, volume: str, force: bool) -> None:
+    """Refuse a volume that holds files (unless `force`); name an interrupted import."""
+    names = _first_entries(helper, limit=64)
+    if not names:
+        return
+    interrupted = f"{DATA_ROOT}/{INCOMPLETE_MARKER}" in names
+    if force:
+        return
+    if interrupted:
+        message = f"Volume {volume} holds an interrupted import and is not complete"
+    else:
+        message = f"Volume {volume} is not empty"
+    raise DomainError(
+        "volumeNotEmpty",
+        message,
+        hint="Import into a new volume (dataVolume), or repeat with force to import over it.",
+    )
+
+
+def _first_entries(helper: Any, *, limit: int) -> list[str]:
+    """Up to `limit` member names under /data, without reading the whole volume."""
+    chunks = helper.read("/" + DATA_ROOT)
+    names: list[str] = []
+    try:
+        with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as tar:
+            for member in tar:
+                if member.name.rstrip("/") != DATA_ROOT:
+                    names.append(member.name)
+                if len(names) >= limit:
+                    break
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    return names
+
+
+def _marker_tar() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        _add_bytes(tar, INCOMPLETE_MARKER, b"an import into this volume has not finished\n")
+    return buffer.getvalue()
+
+
+def _file_chunks(path: Path, hooks: Hooks) -> Iterator[bytes]:
+    """The archive's bytes for the engine, with progress and cancellation between chunks."""
+    done = reported = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            hooks.checkpoint()
+            yield chunk
+            done += len(chunk)
+            if done - reported >= _PROGRESS_EVERY // 4:
+                reported = done
+                hooks.progress(f"Importing data: {done >> 20} MiB")
+
+
