@@ -5,6 +5,7 @@ from __future__ import annotations
 from containai_rpc.core.clock import Clock, system_clock
 from containai_rpc.engine import EngineSet
 from containai_rpc.engine.stats import ResourceMonitor
+from containai_rpc.protocol.backup import ExportParams, ExportResult, ImportParams, ImportResult
 from containai_rpc.protocol.doctor import DoctorParams, DoctorResult
 from containai_rpc.protocol.gc import GcParams, GcResult, KeepParams, KeepResult
 from containai_rpc.protocol.models import (
@@ -20,7 +21,7 @@ from containai_rpc.protocol.models import (
     StopResult,
 )
 from containai_rpc.protocol.ssh import SshCleanupParams, SshCleanupResult
-from containai_rpc.service import doctor, gc, inventory, keep, run, status, stop
+from containai_rpc.service import backup, doctor, gc, inventory, keep, run, status, stop
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.resolve import check_names
 from containai_rpc.service.ssh_cleanup import cleanup_stale
@@ -104,6 +105,14 @@ class Service:
 
     def ssh_cleanup(self, p: SshCleanupParams, hooks: Hooks | None = None) -> SshCleanupResult:
         return cleanup_stale(self.engines, dry_run=p.dry_run)
+
+    def export(self, p: ExportParams, hooks: Hooks | None = None) -> ExportResult:
+        check_names(p)
+        return backup.export_volume(self.engines, p, hooks or Hooks())
+
+    def import_(self, p: ImportParams, hooks: Hooks | None = None) -> ImportResult:
+        check_names(p)
+        return backup.import_volume(self.engines, p, hooks or Hooks())
 
     def close(self) -> None:
         if self._engines is not None:
