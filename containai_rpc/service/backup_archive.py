@@ -1,7 +1,7 @@
 """The backup archive format, and the check an archive passes before anything is imported.
 
 Layout: `containai-export.json` (the manifest), then the volume's files under `data/`,
-all in one gzip-compressed tar. `check_archive` reads the whole file once: a truncated or
+all in one gzip-compressed tar (one gzip member). `check_archive` reads the whole file once: a truncated or
 corrupt file (gzip CRC, tar headers), an unsafe member name (absolute, `..`, outside
 `data/`), a hard link leaving the archive's own files or a device file or FIFO is refused
 with `archiveInvalid`, before the target volume is touched.
@@ -24,6 +24,7 @@ MANIFEST = "containai-export.json"
 DATA_ROOT = "data"
 FORMAT = 1
 _MANIFEST_MAX = 1 << 20
+_CHUNK = 1 << 20
 _ALLOWED_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE)
 
 
@@ -78,7 +79,11 @@ def check_archive(
     summary = ArchiveSummary()
     seen_manifest = False
     try:
-        with open(path, "rb") as raw, tarfile.open(fileobj=raw, mode="r|gz") as tar:
+        with (
+            open(path, "rb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="rb") as unzipped,
+            tarfile.open(fileobj=unzipped, mode="r|") as tar,
+        ):
             for member in tar:
                 why = check_member(member)
                 if why:
@@ -93,7 +98,10 @@ def check_archive(
                     summary.files += 1
                     summary.bytes += member.size
                 checkpoint(raw.tell())
-            # Reaching the end reads the gzip trailer, whose CRC and length are checked.
+            # tarfile stops at the end-of-archive blocks: read on to the gzip trailer, whose
+            # CRC and length `gzip` checks, so damage anywhere in the file is found.
+            while unzipped.read(_CHUNK):
+                checkpoint(raw.tell())
     except DomainError:
         raise
     except FileNotFoundError:
