@@ -14,7 +14,6 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-
 from containai_rpc.errors import DomainError
 
 HELPER_LABEL = "containai.helper"

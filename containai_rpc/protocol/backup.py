@@ -22,9 +22,7 @@ FilePath = Field(
     min_length=1,
     max_length=4096,
 )
-VolumeName = Field(
-    default=None, description="A Docker volume name.", min_length=1, max_length=255
-)
+VolumeName = Field(default=None, description="A Docker volume name.", min_length=1, max_length=255)
 HelperImage = Field(
     default=None,
     description="Local image for the short-lived helper container (never pulled); default: "

@@ -53,6 +53,37 @@ def export_volume(
     _check_output(final, p.force)
     config = UserConfig.load()
     engine, info, volume, workspace = _source(engines, config, p, cwd)
+    return _export(engine, info, volume, workspace, final, p, config, hooks)
+
+
+def export_container(
+    engine: Engine, info: ContainerInfo, output: str, hooks: Hooks, *, cwd: str | None = None
+) -> ExportResult:
+    """Export the data volume of `info` (what `stop` with `exportTo` does first). An
+    existing folder as `output` gets a file named after the container and the time."""
+    final = Path(cwd or os.getcwd(), output).absolute()
+    if final.is_dir():
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+        final = final / f"{info.name}-{stamp}.tgz"
+    _check_output(final, False)
+    volume = info.mounted_volume or info.data_volume
+    if not volume:
+        raise DomainError("volumeNotFound", f"Container {info.name} has no data volume")
+    config = UserConfig.load()
+    p = ExportParams(output=str(final), container=info.name)
+    return _export(engine, info, volume, info.workspace, final, p, config, hooks)
+
+
+def _export(
+    engine: Engine,
+    info: ContainerInfo | None,
+    volume: str,
+    workspace: str | None,
+    final: Path,
+    p: ExportParams,
+    config: UserConfig,
+    hooks: Hooks,
+) -> ExportResult:
     image = _helper_image(engine, p.image, info, config)
     manifest: dict[str, Any] = {
         "format": FORMAT,
@@ -356,5 +387,3 @@ def _file_chunks(path: Path, hooks: Hooks) -> Iterator[bytes]:
             if done - reported >= _PROGRESS_EVERY // 4:
                 reported = done
                 hooks.progress(f"Importing data: {done >> 20} MiB")
-
-

@@ -1,7 +1,7 @@
 """The backup archive format, and the check an archive passes before anything is imported.
 
 Layout: `containai-export.json` (the manifest), then the volume's files under `data/`,
-all in one gzip-compressed tar (one gzip member). `check_archive` reads the whole file once: a truncated or
+all in one gzip-compressed tar. `check_archive` reads the whole file once: a truncated or
 corrupt file (gzip CRC, tar headers), an unsafe member name (absolute, `..`, outside
 `data/`), a hard link leaving the archive's own files or a device file or FIFO is refused
 with `archiveInvalid`, before the target volume is touched.

@@ -392,9 +392,13 @@ export interface StopParams {
    */
   remove?: boolean;
   /**
-   * Do not ask about active sessions.
+   * Do not ask about active sessions; stop even when `exportTo` fails.
    */
   force?: boolean;
+  /**
+   * Export the data volume to this .tgz file (an existing folder: a file named after the container and the time) before stopping; not with `all`.
+   */
+  exportTo?: string | null;
   /**
    * LSP `WorkDoneProgressParams`: a token of the client's choice; the server then reports `$/progress` begin/report/end under it.
    */
@@ -423,9 +427,13 @@ export interface StopOutcome {
    */
   sessions?: 'yes' | 'no' | 'unknown';
   /**
-   * Why, for `notFound` and `failed`.
+   * Why, for `notFound` and `failed`; a failed forced export.
    */
   message?: string;
+  /**
+   * The archive `exportTo` wrote.
+   */
+  exportPath?: string;
 }
 /**
  * This interface was referenced by `ContainaiProtocol`'s JSON-Schema

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.engine
 
 FILL = (
     "set -e; mkdir -p /v/a/b /v/.agent; "
-    "for i in 0 1 2 3 4 5 6 7 8 9; do dd if=/dev/urandom of=/v/a/f$i bs=1M count=5 2>/dev/null; done; "
+    "for i in 0 1 2 3 4 5 6 7 8 9; do "
+    "dd if=/dev/urandom of=/v/a/f$i bs=1M count=5 2>/dev/null; done; "
     "echo secret > /v/.agent/token; chmod 600 /v/.agent/token; chown -R 1000:1000 /v/.agent; "
     "ln -s a/f0 /v/link; : > /v/a/b/empty"
 )
@@ -136,7 +137,8 @@ def test_a_damaged_archive_changes_nothing(sandbox, source, volumes, server):
     archive = sandbox.root / "backup.tgz"
     rpc = server()
     rpc.result(
-        "containai/export", {"output": str(archive), "dataVolume": name, "image": TINY_IMAGE},
+        "containai/export",
+        {"output": str(archive), "dataVolume": name, "image": TINY_IMAGE},
         timeout=300,
     )
     raw = archive.read_bytes()
