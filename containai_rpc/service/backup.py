@@ -106,18 +106,18 @@ def _export(
                 with engine.volume_helper(volume, image, read_only=True) as helper:
                     chunks = helper.read("/" + DATA_ROOT)
                     try:
-                        src = tarfile.open(fileobj=_ChunkReader(chunks), mode="r|")
-                        reported = 0
-                        for member in src:
-                            hooks.checkpoint()
-                            handle = src.extractfile(member) if member.isfile() else None
-                            dst.addfile(member, handle)
-                            if member.isfile():
-                                files += 1
-                                size += member.size
-                            if size - reported >= _PROGRESS_EVERY:
-                                reported = size
-                                hooks.progress(f"Exporting data: {size >> 20} MiB")
+                        with tarfile.open(fileobj=_ChunkReader(chunks), mode="r|") as src:
+                            reported = 0
+                            for member in src:
+                                hooks.checkpoint()
+                                handle = src.extractfile(member) if member.isfile() else None
+                                dst.addfile(member, handle)
+                                if member.isfile():
+                                    files += 1
+                                    size += member.size
+                                if size - reported >= _PROGRESS_EVERY:
+                                    reported = size
+                                    hooks.progress(f"Exporting data: {size >> 20} MiB")
                     finally:
                         close = getattr(chunks, "close", None)
                         if close is not None:
