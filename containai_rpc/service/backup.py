@@ -66,7 +66,7 @@ def export_container(
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
         final = final / f"{info.name}-{stamp}.tgz"
     _check_output(final, False)
-    volume = info.mounted_volume or info.data_volume
+    volume = info.mounted_volume() or info.data_volume
     if not volume:
         raise DomainError("volumeNotFound", f"Container {info.name} has no data volume")
     config = UserConfig.load()
@@ -177,7 +177,7 @@ def _source(
             f"No container for workspace {target.workspace}",
             hint="Name the container or the data volume to export.",
         )
-    volume = p.data_volume or info.mounted_volume or info.data_volume
+    volume = p.data_volume or info.mounted_volume() or info.data_volume
     if not volume:
         raise DomainError("volumeNotFound", f"Container {info.name} has no data volume")
     return target.engine, info, volume, info.workspace or target.workspace
