@@ -16,6 +16,7 @@ from containai_rpc.core.naming import quote_for_message
 from containai_rpc.engine.errors import translate_errors
 from containai_rpc.engine.events import WATCHED_ACTIONS, EventStream, docker_timestamp
 from containai_rpc.engine.execio import demux, with_timeouts
+from containai_rpc.engine.helper import VolumeHelper, create_helper
 from containai_rpc.engine.models import (
     DATA_MOUNT,
     MANAGED_LABEL,
@@ -237,6 +238,17 @@ class Engine:
         with self._guard(not_found="volumeNotFound"):
             self._api.create_volume(name=name, labels={MANAGED_LABEL: "true"})
         return True
+
+    def remove_volume(self, name: str) -> None:
+        """Only for a volume the same request created and left empty (a failed import)."""
+        with self._guard(not_found="volumeNotFound"):
+            self._api.remove_volume(name)
+
+    def volume_helper(
+        self, volume: str, image: str, *, read_only: bool, command: list[str] | None = None
+    ) -> VolumeHelper:
+        """A short-lived helper container with `volume` at /data (see `engine.helper`)."""
+        return create_helper(self, volume, image, read_only=read_only, command=command)
 
     def image_labels(self, image: str) -> dict[str, str] | None:
         """The image's labels, or None when the image is not present locally."""

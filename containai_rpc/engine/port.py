@@ -7,7 +7,8 @@ against this protocol only, so none of them can reach for SDK objects.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from types import TracebackType
 from typing import Protocol, runtime_checkable
 
 from containai_rpc.engine.models import (
@@ -27,6 +28,29 @@ class EventSource(Protocol):
     def __iter__(self) -> Iterator[EngineEvent]: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class VolumeHelper(Protocol):
+    """A short-lived container with one volume at /data, removed when the `with` ends."""
+
+    def __enter__(self) -> VolumeHelper: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def read(self, path: str = "/data") -> Iterator[bytes]:
+        """The uncompressed tar of `path` (members `data/...` for /data), in chunks."""
+        ...
+
+    def write(self, path: str, data: bytes | Iterable[bytes]) -> None:
+        """Extract a plain or gzipped tar stream at `path`, keeping the members' owners."""
+        ...
+
+    def run(self, timeout_s: float = 60.0) -> int:
+        """Start the helper's command, wait for it; its exit code."""
+        ...
 
 
 @runtime_checkable
@@ -85,6 +109,19 @@ class Engine(Protocol):
     # ------------------------------------------------------------------ volumes, images
     def ensure_volume(self, name: str) -> bool:
         """Create the named volume if missing; True when it was created now."""
+        ...
+
+    def volume_exists(self, name: str) -> bool: ...
+
+    def remove_volume(self, name: str) -> None:
+        """Only for a volume the same request created and left empty (a failed import)."""
+        ...
+
+    def volume_helper(
+        self, volume: str, image: str, *, read_only: bool, command: list[str] | None = None
+    ) -> VolumeHelper:
+        """A created, not started, helper container from a local image with `volume` at
+        /data (read-only when asked); `command` is what `run()` runs."""
         ...
 
     def image_labels(self, image: str) -> dict[str, str] | None:

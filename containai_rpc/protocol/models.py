@@ -211,7 +211,17 @@ class TargetParams(Params):
 class StopParams(TargetParams):
     all: bool = Field(default=False, description="Every managed container (not with a target).")
     remove: bool = Field(default=False, description="Remove instead of stop; never a volume.")
-    force: bool = Field(default=False, description="Do not ask about active sessions.")
+    force: bool = Field(
+        default=False,
+        description="Do not ask about active sessions; stop even when `exportTo` fails.",
+    )
+    export_to: str | None = Field(
+        default=None,
+        description="Export the data volume to this .tgz file (an existing folder: a file "
+        "named after the container and the time) before stopping; not with `all`.",
+        min_length=1,
+        max_length=4096,
+    )
     work_done_token: int | str | None = WorkDoneToken
 
 
@@ -225,7 +235,10 @@ class StopOutcome(WireModel):
     sessions: Literal["yes", "no", "unknown"] | None = Field(
         default=None, description="Active sessions found before stopping a running container."
     )
-    message: str | None = Field(default=None, description="Why, for `notFound` and `failed`.")
+    message: str | None = Field(
+        default=None, description="Why, for `notFound` and `failed`; a failed forced export."
+    )
+    export_path: str | None = Field(default=None, description="The archive `exportTo` wrote.")
 
 
 class StopResult(WireModel):

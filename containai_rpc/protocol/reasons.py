@@ -52,6 +52,8 @@ Reason = TypeAliasType(
             "notManaged",
             "unexpectedState",
             "volumeMismatch",
+            "volumeNotEmpty",
+            "archiveInvalid",
             "workspaceMismatch",
             "startFailed",
             "startTimeout",

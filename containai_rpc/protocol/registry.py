@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from containai_rpc.protocol import doctor, gc, ssh
+from containai_rpc.protocol import backup, doctor, gc, ssh
 from containai_rpc.protocol import models as m
 
 
@@ -84,6 +84,24 @@ METHODS: tuple[Method, ...] = (
         gc.KeepResult,
         "keep",
         "Protect an existing container from gc, or stop protecting it.",
+    ),
+    Method(
+        "containai/export",
+        backup.ExportParams,
+        backup.ExportResult,
+        "export",
+        "Write a data volume's files (and the workspace's state entry) to a .tgz file; the "
+        "file appears under its name only when complete.",
+        long_running=True,
+    ),
+    Method(
+        "containai/import",
+        backup.ImportParams,
+        backup.ImportResult,
+        "import_",
+        "Check an exported archive completely, then restore it into a new or empty volume; "
+        "a non-empty volume only with force.",
+        long_running=True,
     ),
     Method(
         "containai/sshCleanup",

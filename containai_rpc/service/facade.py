@@ -7,6 +7,7 @@ import asyncio
 from containai_rpc.core.clock import Clock, system_clock
 from containai_rpc.engine import EngineSet
 from containai_rpc.engine.stats import ResourceMonitor
+from containai_rpc.protocol.backup import ExportParams, ExportResult, ImportParams, ImportResult
 from containai_rpc.protocol.doctor import DoctorParams, DoctorResult
 from containai_rpc.protocol.gc import GcParams, GcResult, KeepParams, KeepResult
 from containai_rpc.protocol.models import (
@@ -22,7 +23,17 @@ from containai_rpc.protocol.models import (
     StopResult,
 )
 from containai_rpc.protocol.ssh import SshCleanupParams, SshCleanupResult
-from containai_rpc.service import doctor, gc, inventory, keep, run, status, stop
+from containai_rpc.service import (
+    backup,
+    backup_import,
+    doctor,
+    gc,
+    inventory,
+    keep,
+    run,
+    status,
+    stop,
+)
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.livestate import Emit, LiveState
 from containai_rpc.service.resolve import check_names
@@ -149,6 +160,14 @@ class Service:
 
     def ssh_cleanup(self, p: SshCleanupParams, hooks: Hooks | None = None) -> SshCleanupResult:
         return cleanup_stale(self.engines, dry_run=p.dry_run)
+
+    def export(self, p: ExportParams, hooks: Hooks | None = None) -> ExportResult:
+        check_names(p)
+        return backup.export_volume(self.engines, p, hooks or Hooks())
+
+    def import_(self, p: ImportParams, hooks: Hooks | None = None) -> ImportResult:
+        check_names(p)
+        return backup_import.import_volume(self.engines, p, hooks or Hooks())
 
     def close(self) -> None:
         self.unwatch()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import StopAction, StopOutcome, StopParams, StopResult
+from containai_rpc.service.backup import export_container
 from containai_rpc.service.cleanup import forget_removed
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.resolve import Target, lock_key, named_container, workspace_target
@@ -42,6 +43,7 @@ def stop(engines: EngineSet, p: StopParams, hooks: Hooks, *, cwd: str | None = N
         if isinstance(found, DomainError):
             raise found
         return StopResult(results=[found])
+    exported = _export_first(engine, info, p, hooks, cwd) if p.export_to else None
     gate = SessionGate(None)
     if probe_needed(p, info):
         gate = session_gate(p, info, detect_sessions(engine, info.id))
@@ -54,7 +56,26 @@ def stop(engines: EngineSet, p: StopParams, hooks: Hooks, *, cwd: str | None = N
         if current is None or not current.managed:
             message = f"Container {info.name} went away meanwhile"
             return _single(engine, info.name, "notFound", message=message)
-        return StopResult(results=[_apply(engine, current, p.remove, gate.sessions)])
+        outcome = _apply(engine, current, p.remove, gate.sessions)
+        return StopResult(results=[outcome.model_copy(update=exported or {})])
+
+
+def _export_first(
+    engine: Engine, info: ContainerInfo, p: StopParams, hooks: Hooks, cwd: str | None
+) -> dict[str, str]:
+    """Export the data volume before stopping; a failure stops nothing unless `force`."""
+    assert p.export_to is not None
+    try:
+        done = export_container(engine, info, p.export_to, hooks, cwd=cwd)
+    except DomainError as exc:
+        if not p.force:
+            raise DomainError(
+                exc.reason,
+                f"Export failed, so {info.name} was not stopped: {exc.message}",
+                hint="Repeat with force to stop anyway.",
+            ) from exc
+        return {"message": f"Export failed, stopped anyway: {exc.message}"}
+    return {"export_path": done.path}
 
 
 def _apply(

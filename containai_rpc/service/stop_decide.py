@@ -28,6 +28,8 @@ def check_options(p: StopParams) -> None:
         raise conflicting("workspace", "all")
     if p.container and p.workspace:
         raise conflicting("container", "workspace")
+    if p.all and p.export_to:
+        raise conflicting("exportTo", "all")
 
 
 def probe_needed(p: StopParams, info: ContainerInfo) -> bool:

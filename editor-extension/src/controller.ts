@@ -5,6 +5,8 @@
  * server, after the engine recovers, and when the view becomes visible.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { WorkDoneProgress, type LanguageClient, type WorkDoneProgressBegin, type WorkDoneProgressReport } from 'vscode-languageclient/node';
 import { METHOD_NOT_FOUND, Notifications, PROTOCOL_VERSION, type DoctorResult, type ContainerChangedParams, type ContainerSummary, type EngineStatusParams, type GcResult, type RunParams, type RunResult, type StatusResult, type StopResult } from './protocol';
@@ -427,6 +429,32 @@ export class Controller implements vscode.Disposable {
       return undefined;
     } finally {
       if (mine) this.store.setPending(undefined);
+    }
+  }
+
+  /** "Back Up Data Volume…": containai/export of the container's data volume to a chosen file. */
+  async backUp(arg?: unknown): Promise<string | undefined> {
+    const t = this.resolveTarget(arg);
+    if (!t) return undefined;
+    const name = this.targetName(t);
+    const uri = await vscode.window.showSaveDialog({
+      title: `Back up the data volume of ${name}`,
+      saveLabel: 'Back Up',
+      defaultUri: vscode.Uri.file(path.join(os.homedir(), `${name}-data.tgz`)),
+      filters: { 'Backup archive': ['tgz'] },
+    });
+    if (!uri) return undefined;
+    try {
+      const api = this.requireApi();
+      // The save dialog has already asked before replacing an existing file.
+      const result = await this.withProgress(`ContainAI: Backing up ${name}`, (_token, ct) =>
+        api.exportVolume({ ...this.targetParams(t), output: uri.fsPath, force: true }, ct),
+      );
+      void vscode.window.showInformationMessage(`ContainAI: Data volume ${result.dataVolume} backed up to ${result.path}.`);
+      return result.path;
+    } catch (err) {
+      await this.reportError(err, `Backing up ${name}`);
+      return undefined;
     }
   }
 

@@ -38,6 +38,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ cont
     reg('containai.reset', (arg) => ctl.run(arg, 'reset')),
     reg('containai.stop', (arg) => ctl.stop(arg, false)),
     reg('containai.stopAndRemove', (arg) => ctl.stop(arg, true)),
+    reg('containai.backUp', (arg) => ctl.backUp(arg)),
     reg('containai.status', (arg) => ctl.status(arg)),
     reg('containai.keep', (arg) => ctl.setKeep(arg, true)),
     reg('containai.unkeep', (arg) => ctl.setKeep(arg, false)),

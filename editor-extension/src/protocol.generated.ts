@@ -12,6 +12,8 @@ export const Methods = {
   configGet: 'containai/configGet',
   gc: 'containai/gc',
   keep: 'containai/keep',
+  export: 'containai/export',
+  import: 'containai/import',
   sshCleanup: 'containai/sshCleanup',
   doctor: 'containai/doctor',
 } as const;
@@ -66,6 +68,8 @@ export type Reason =
   | 'notManaged'
   | 'unexpectedState'
   | 'volumeMismatch'
+  | 'volumeNotEmpty'
+  | 'archiveInvalid'
   | 'workspaceMismatch'
   | 'startFailed'
   | 'startTimeout'
@@ -128,6 +132,20 @@ export interface ContainaiProtocol {
     'containai/keep': {
       params: KeepParams;
       result: KeepResult;
+    };
+    /**
+     * Write a data volume's files (and the workspace's state entry) to a .tgz file; the file appears under its name only when complete.
+     */
+    'containai/export': {
+      params: ExportParams;
+      result: ExportResult;
+    };
+    /**
+     * Check an exported archive completely, then restore it into a new or empty volume; a non-empty volume only with force.
+     */
+    'containai/import': {
+      params: ImportParams;
+      result: ImportResult;
     };
     /**
      * Remove the SSH host configs and known_hosts entries of containers that no longer exist in any reachable context; never a file without the ContainAI marker.
@@ -374,9 +392,13 @@ export interface StopParams {
    */
   remove?: boolean;
   /**
-   * Do not ask about active sessions.
+   * Do not ask about active sessions; stop even when `exportTo` fails.
    */
   force?: boolean;
+  /**
+   * Export the data volume to this .tgz file (an existing folder: a file named after the container and the time) before stopping; not with `all`.
+   */
+  exportTo?: string | null;
   /**
    * LSP `WorkDoneProgressParams`: a token of the client's choice; the server then reports `$/progress` begin/report/end under it.
    */
@@ -405,9 +427,13 @@ export interface StopOutcome {
    */
   sessions?: 'yes' | 'no' | 'unknown';
   /**
-   * Why, for `notFound` and `failed`.
+   * Why, for `notFound` and `failed`; a failed forced export.
    */
   message?: string;
+  /**
+   * The archive `exportTo` wrote.
+   */
+  exportPath?: string;
 }
 /**
  * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
@@ -852,6 +878,131 @@ export interface KeepResult {
    * What protects it: the creation-time `containai.keep` label, the user config's `[keep]` table, both, or nothing.
    */
   source: 'label' | 'config' | 'both' | 'none';
+}
+/**
+ * Export one data volume: `dataVolume`, else the volume of `container`, else of the
+ * `workspace`'s container.
+ *
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "ExportParams".
+ */
+export interface ExportParams {
+  /**
+   * Archive file (absolute, or relative to the server's cwd).
+   */
+  output: string;
+  /**
+   * Workspace directory (absolute, or relative to the server's cwd); defaults to the server's working directory.
+   */
+  workspace?: string | null;
+  /**
+   * A container name; Docker's naming rule applies.
+   */
+  container?: string | null;
+  /**
+   * Docker context to use.
+   */
+  context?: string | null;
+  /**
+   * A Docker volume name.
+   */
+  dataVolume?: string | null;
+  /**
+   * Local image for the short-lived helper container (never pulled); default: the container's image, else the configured image.
+   */
+  image?: string | null;
+  /**
+   * Replace an existing `output` file.
+   */
+  force?: boolean;
+  /**
+   * LSP `WorkDoneProgressParams`: a token of the client's choice; the server then reports `$/progress` begin/report/end under it.
+   */
+  workDoneToken?: number | string | null;
+}
+/**
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "ExportResult".
+ */
+export interface ExportResult {
+  /**
+   * Absolute path of the archive, complete and fsynced.
+   */
+  path: string;
+  dataVolume: string;
+  containerName?: string;
+  context: string;
+  /**
+   * Regular files in the archive.
+   */
+  files: number;
+  /**
+   * Their total size, uncompressed.
+   */
+  bytes: number;
+  /**
+   * Size of the .tgz file.
+   */
+  archiveBytes: number;
+}
+/**
+ * Import an archive made by `containai/export` into a new or empty volume.
+ *
+ * The whole archive is checked (readable, safe member paths, no device files) before
+ * anything is written.
+ *
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "ImportParams".
+ */
+export interface ImportParams {
+  /**
+   * Archive file (absolute, or relative to the server's cwd).
+   */
+  input: string;
+  /**
+   * Target volume; default: the volume the archive was exported from.
+   */
+  dataVolume?: string | null;
+  /**
+   * Docker context to use.
+   */
+  context?: string | null;
+  /**
+   * Local image for the short-lived helper container (never pulled); default: the container's image, else the configured image.
+   */
+  image?: string | null;
+  /**
+   * Import into a volume that is not empty (files of the archive replace files of the same name; others stay).
+   */
+  force?: boolean;
+  /**
+   * LSP `WorkDoneProgressParams`: a token of the client's choice; the server then reports `$/progress` begin/report/end under it.
+   */
+  workDoneToken?: number | string | null;
+}
+/**
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "ImportResult".
+ */
+export interface ImportResult {
+  dataVolume: string;
+  context: string;
+  /**
+   * The volume was created by this import.
+   */
+  created: boolean;
+  /**
+   * Regular files imported.
+   */
+  files: number;
+  /**
+   * Their total size.
+   */
+  bytes: number;
+  /**
+   * The volume the archive was exported from.
+   */
+  sourceVolume?: string;
 }
 /**
  * `containai/sshCleanup`: with `dryRun`, only report what would be removed.

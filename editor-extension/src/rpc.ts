@@ -51,6 +51,9 @@ export class ContainaiApi {
   doctor(params: ParamsOf<typeof Methods.doctor> = {}, token?: unknown): Promise<ResultOf<typeof Methods.doctor>> {
     return this.request(Methods.doctor, params, token);
   }
+  exportVolume(params: ParamsOf<typeof Methods.export>, token?: unknown): Promise<ResultOf<typeof Methods.export>> {
+    return this.request(Methods.export, params, token);
+  }
   sshCleanup(params: ParamsOf<typeof Methods.sshCleanup>, token?: unknown): Promise<ResultOf<typeof Methods.sshCleanup>> {
     return this.request(Methods.sshCleanup, params, token);
   }

@@ -55,6 +55,8 @@ SESSION = (
     "gc",
     "sshCleanup",
     "doctor",
+    "export",
+    "import",
     "stop",
     "status-not-found",
 )

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import itertools
 import json
 import queue
+import tarfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,6 +145,8 @@ class FakeEngine:
         self.containers: dict[str, ContainerInfo] = {}
         self.images: dict[str, FakeImage] = {}
         self.volumes: set[str] = set()
+        self.volume_files: dict[str, dict[str, bytes]] = {}  # volume → path under /data → bytes
+        self.helpers: list[FakeVolumeHelper] = []
         self.sizes: dict[str, int] = {}
         self.sessions: dict[str, tuple[int, int] | None] = {}
         self.on_exec: Callable[[ContainerInfo, list[str]], ExecResult | None] | None = None
@@ -384,6 +388,29 @@ class FakeEngine:
         return True
 
     @_engine_call
+    def volume_exists(self, name: str) -> bool:
+        return name in self.volumes
+
+    @_engine_call
+    def remove_volume(self, name: str) -> None:
+        if name not in self.volumes:
+            raise self._missing(name, "volumeNotFound")
+        self.volumes.discard(name)
+        self.volume_files.pop(name, None)
+
+    @_engine_call
+    def volume_helper(
+        self, volume: str, image: str, *, read_only: bool, command: list[str] | None = None
+    ) -> FakeVolumeHelper:
+        if image not in self.images:
+            raise self._missing(image, "imageNotFound")
+        if volume not in self.volumes:
+            raise self._missing(volume, "volumeNotFound")
+        helper = FakeVolumeHelper(self, volume, read_only, command or ["true"])
+        self.helpers.append(helper)
+        return helper
+
+    @_engine_call
     def image_labels(self, image: str) -> dict[str, str] | None:
         found = self.images.get(image)
         return None if found is None else dict(found.labels)
@@ -463,6 +490,65 @@ class FakeEngine:
 
     def close(self) -> None:
         self.closed = True
+
+
+class FakeVolumeHelper:
+    """The in-memory helper: the volume's files as `data/...` tar members, and back.
+
+    `command` understands only `rm -f /data/<path>…` (what an import runs at its end)."""
+
+    def __init__(self, engine: FakeEngine, volume: str, read_only: bool, command: list[str]):
+        self.engine = engine
+        self.volume = volume
+        self.read_only = read_only
+        self.command = command
+        self.removed = False
+
+    def __enter__(self) -> FakeVolumeHelper:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.removed = True
+
+    def _files(self) -> dict[str, bytes]:
+        return self.engine.volume_files.setdefault(self.volume, {})
+
+    def read(self, path: str = "/data") -> Iterator[bytes]:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            tar.addfile(_tar_dir("data"))
+            for name, data in sorted(self._files().items()):
+                info = tarfile.TarInfo(f"data/{name}")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        raw = buffer.getvalue()
+        for start in range(0, len(raw), 4096):
+            yield raw[start : start + 4096]
+
+    def write(self, path: str, data: bytes | Iterable[bytes]) -> None:
+        if self.read_only:
+            raise DomainError("engineError", "read-only file system")
+        raw = data if isinstance(data, bytes) else b"".join(data)
+        at_root = path.rstrip("/") == ""  # members `data/...`, else relative to /data
+        with tarfile.open(fileobj=io.BytesIO(raw), mode="r:*") as tar:
+            for member in tar:
+                name = member.name if at_root else f"data/{member.name}"
+                handle = tar.extractfile(member) if member.isfile() else None
+                if handle is not None and name.startswith("data/"):
+                    self._files()[name.removeprefix("data/")] = handle.read()
+
+    def run(self, timeout_s: float = 60.0) -> int:
+        if self.command[:2] == ["rm", "-f"]:
+            for path in self.command[2:]:
+                self._files().pop(path.removeprefix("/data/"), None)
+        return 0
+
+
+def _tar_dir(name: str) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.DIRTYPE
+    info.mode = 0o755
+    return info
 
 
 class FakeDocker:

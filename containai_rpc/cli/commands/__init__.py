@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from containai_rpc.cli.commands import config, doctor, gc, inspect, lifecycle, ssh
+from containai_rpc.cli.commands import backup, config, doctor, gc, inspect, lifecycle, ssh
 from containai_rpc.cli.commands.base import Command
 
 COMMANDS: tuple[Command, ...] = (
@@ -12,4 +12,5 @@ COMMANDS: tuple[Command, ...] = (
     *gc.COMMANDS,
     *ssh.COMMANDS,
     *doctor.COMMANDS,
+    *backup.COMMANDS,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from containai_rpc.cli.commands.base import Command, UsageError, params, target_arguments
@@ -76,11 +77,15 @@ def _stop_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all", action="store_true", help="every managed container")
     p.add_argument("--remove", action="store_true", help="remove the container (not the volume)")
     p.add_argument("--force", action="store_true", help="do not ask about active sessions")
+    p.add_argument(
+        "--export", nargs="?", const=".", metavar="FILE", help="export the data volume first"
+    )
 
 
 def _stop_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    args.export_to = os.path.abspath(args.export) if args.export else None
     return "containai/stop", params(
-        args, "container", "workspace", "all", "remove", "force", "context"
+        args, "container", "workspace", "all", "remove", "force", "context", "export_to"
     )
 
 

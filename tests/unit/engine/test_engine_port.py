@@ -52,10 +52,13 @@ def test_the_protocol_names_what_the_service_uses():
         "ping",
         "remove",
         "remove_image",
+        "remove_volume",
         "require",
         "start",
         "stop",
         "unmanaged_labelled",
+        "volume_exists",
+        "volume_helper",
     ]
     assert set(Engine.__annotations__) == {"context", "endpoint"}
 
