@@ -65,7 +65,7 @@ class Service:
     def run(self, p: RunParams, hooks: Hooks | None = None) -> RunResult:
         check_names(p)
         return run.run(
-            self.engines.get(p.context),
+            self.engines,
             p,
             hooks or Hooks(),
             clock=self._clock,

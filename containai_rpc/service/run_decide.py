@@ -7,8 +7,8 @@ resolved one is used as it is, with a warning (and the mismatch as data), unless
 volume was requested explicitly (`dataVolume`): then it is refused, as the original does.
 A stopped container whose SSH port someone else took meanwhile is recreated instead
 (`move_port`). Creating needs the image and an isolation runtime (`image_missing`,
-`choose_isolation`), checked before anything is removed. Nothing here does I/O; `service.run` gathers the facts and
-carries the plan out.
+`choose_isolation`), checked before anything is removed. Nothing here does I/O;
+`service.run` gathers the facts and carries the plan out.
 """
 
 from __future__ import annotations
