@@ -94,6 +94,8 @@ def test_an_explicit_volume_is_refused_in_the_originals_words(
     assert before is not None
     if stopped:
         engine.stop(before.id)
+        before = engine.by_name("app-nogit")
+    assert before is not None
     with pytest.raises(DomainError) as err:
         fake_service.run(RunParams(workspace=str(ws), data_volume="other"))
     assert err.value.reason == "volumeMismatch"
