@@ -84,6 +84,18 @@ class ContainerSummary(WireModel):
     )
 
 
+class VolumeMismatch(WireModel):
+    """The container mounts another data volume than the one resolved for its workspace."""
+
+    mounted: str | None = Field(
+        default=None, description="The volume mounted at /mnt/agent-data; absent: none."
+    )
+    requested: str = Field(description="The volume resolved for the workspace.")
+    source: str = Field(
+        description="Where `requested` came from (as `RunResult.dataVolumeSource`)."
+    )
+
+
 class Sessions(WireModel):
     """Best-effort session counts: established SSH connections and open terminals (ptys)."""
 
@@ -197,6 +209,12 @@ class RunResult(WireModel):
         default=None, description="Snapshot afterwards; absent in a dry run without container."
     )
     ssh: SshEndpoint | None = Field(default=None, description="Absent for images without sshd.")
+    volume_mismatch: VolumeMismatch | None = Field(
+        default=None,
+        description="The container was attached to (or started) although it mounts another "
+        "data volume than the one resolved for it (not requested explicitly); `dataVolume` is "
+        "the mounted one. `warnings` says it in a sentence too.",
+    )
     warnings: list[str] | None = None
 
 
@@ -261,6 +279,11 @@ class StatusResult(ContainerSummary):
     resources: Resources | None = None
     partial: list[str] | None = Field(
         default=None, description="Best-effort parts cut by the 5 s deadline."
+    )
+    volume_mismatch: VolumeMismatch | None = Field(
+        default=None,
+        description="The container mounts another data volume than a `run` of its workspace "
+        "would resolve.",
     )
 
 

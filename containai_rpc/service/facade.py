@@ -109,7 +109,7 @@ class Service:
 
     def _run(self, p: RunParams, hooks: Hooks | None) -> RunResult:
         return run.run(
-            self.engines.get(p.context),
+            self.engines,
             p,
             hooks or Hooks(),
             clock=self._clock,

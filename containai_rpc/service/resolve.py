@@ -4,8 +4,10 @@
   `containai.workspace` label, then the legacy name, each only if it is really this
   workspace's) — the facts, judged by `own_container` (run) or `target_container`
   (stop, status, keep);
-- `named_container`: which managed container has this name, in the requested context or
-  else in every context we manage;
+- `named_container` (`find_named`): which managed container has this name, in the
+  requested context or else in every context we manage;
+- `locate_workspace`: in which context the workspace's container is (the requested one,
+  else every context we manage), and `workspace_container`'s facts there;
 - `name_to_create`: which name a new container of this workspace gets (the generated
   name, or a collision suffix when another workspace or a stranger holds it), and what
   it had to leave alone on the way;
@@ -196,10 +198,21 @@ def named_container(
     Like the original, the name is looked up in every context we manage; found in
     several, it is ambiguous rather than a guess.
     """
+    found = find_named(engines, name, context)
+    if found is None:
+        raise DomainError("containerNotFound", f"Container not found: {name}", container=name)
+    return found
+
+
+def find_named(
+    engines: EngineSet, name: str, context: str | None
+) -> tuple[Engine, ContainerInfo] | None:
+    """`named_container`, with None when no context has the name."""
     validate_container_name(name)
     if context:
         engine = engines.get(context)
-        return engine, require_managed(engine.require(name))
+        info = engine.inspect(name)
+        return None if info is None else (engine, require_managed(info))
     found = engines.each(engines.managed_contexts(), lambda e: (e, e.inspect(name)))
     hits = [r for _, r in found if not isinstance(r, DomainError) and r[1] is not None]
     if len(hits) > 1:
@@ -215,7 +228,79 @@ def named_container(
     for ctx, r in found:  # the selected engine being down is the real answer
         if isinstance(r, DomainError) and ctx == engines.default_context():
             raise r
-    raise DomainError("containerNotFound", f"Container not found: {name}", container=name)
+    return None
+
+
+# --------------------------------------------------------------------------- across contexts
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a workspace's container is: `engine` holds `match`.
+
+    Found nowhere, `engine` is the one a new container goes to (the requested context,
+    else the selected one) with what it holds for the workspace, and `stray` is where
+    else the workspace state's name turned up (a container of another workspace).
+    """
+
+    engine: Engine
+    match: WorkspaceMatch
+    stray: tuple[Engine, WorkspaceMatch] | None = None
+
+
+def _holds(match: WorkspaceMatch) -> bool:
+    return match.container is not None or bool(match.several)
+
+
+def locate_workspace(
+    engines: EngineSet, workspace: str, state: WorkspaceState, context: str | None
+) -> Located:
+    """The workspace's container in the requested context, else in every context we
+    manage (and the one the state recorded), like a name. The state's own entry wins;
+    otherwise containers of the workspace in two contexts are ambiguous. An engine that
+    does not answer is skipped, unless it is the selected one or the recorded one and
+    nothing was found elsewhere."""
+    home = context or engines.default_context()
+    recorded = [state.context] if state.context and not context else []
+    contexts = list(
+        dict.fromkeys([*recorded, home, *([] if context else engines.managed_contexts())])
+    )
+    if contexts == [home]:
+        engine = engines.get(home)
+        return Located(engine, workspace_container(engine, workspace, state))
+    results = engines.each(contexts, lambda e: (e, workspace_container(e, workspace, state)))
+    answered = [(c, r) for c, r in results if not isinstance(r, DomainError)]
+    hits = [r for _, r in answered if _holds(r[1])]
+    named = [r for r in hits if r[1].container and r[1].container.name == state.container_name]
+    chosen = named or hits
+    if len(chosen) > 1:
+        raise _ambiguous(workspace, [m for _, m in chosen], by_name=bool(named))
+    if chosen:
+        return Located(*chosen[0])
+    for ctx, r in results:
+        if isinstance(r, DomainError) and (
+            ctx == home or (ctx in recorded and r.reason == "engineUnavailable")
+        ):
+            raise r
+    mine = next(r for c, r in answered if c == home)
+    stray = next((r for _, r in answered if r[1].stray is not None), None)
+    return Located(*mine, stray=stray)
+
+
+def _ambiguous(workspace: str, matches: list[WorkspaceMatch], *, by_name: bool) -> DomainError:
+    where = sorted((c.context, c.name) for m in matches for c in (m.several or (m.container,)) if c)
+    contexts = ", ".join(dict.fromkeys(ctx for ctx, _ in where))
+    if by_name:
+        message = f"Container '{where[0][1]}' exists in multiple contexts: {contexts}"
+    else:
+        names = ", ".join(f"{name} ({ctx})" for ctx, name in where)
+        message = f"Containers of workspace {workspace} exist in multiple contexts: {names}"
+    return DomainError(
+        "ambiguousContainer",
+        message,
+        hint="Name the context (context) to pick one, or remove or rename the duplicate.",
+        workspace=workspace,
+    )
 
 
 # --------------------------------------------------------------------------- requests
@@ -254,8 +339,11 @@ def workspace_target(
     context: str | None,
     cwd: str | None = None,
 ) -> Target:
-    """The container of the given (else the current) workspace, judged for stop/status."""
-    engine = engines.get(context)
+    """The container of the given (else the current) workspace, judged for stop/status,
+    in the requested context, else in every context we manage."""
     path = normalize_path(workspace or cwd or os.getcwd())
-    match = workspace_container(engine, path, config.workspace_state(path))
+    located = locate_workspace(engines, path, config.workspace_state(path), context)
+    engine, match = located.engine, located.match
+    if not _holds(match) and match.stray is None and located.stray is not None:
+        engine, match = located.stray
     return Target(engine, target_container(match), path, match.state_name)

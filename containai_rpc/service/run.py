@@ -14,17 +14,17 @@ from dataclasses import dataclass
 from containai_rpc.core.clock import Clock, system_clock
 from containai_rpc.core.naming import validate_container_name, validate_volume_name
 from containai_rpc.core.states import guide_status
-from containai_rpc.engine import ContainerInfo, Engine
+from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import RunParams, RunResult
 from containai_rpc.service.cleanup import forget_removed
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.resolve import (
     NewName,
+    find_named,
+    locate_workspace,
     name_to_create,
     own_container,
-    require_managed,
-    workspace_container,
 )
 from containai_rpc.service.run_decide import (
     Attach,
@@ -68,7 +68,7 @@ class RunContext:
 
 
 def run(
-    engine: Engine,
+    engines: EngineSet,
     p: RunParams,
     hooks: Hooks,
     *,
@@ -79,11 +79,11 @@ def run(
     """The whole `run` request; serialised per workspace across processes."""
     check_options(p)
     cwd = cwd or os.getcwd()
-    workspace = lock_workspace(engine, p, cwd)
+    workspace = lock_workspace(engines, p, cwd)
     with locked(workspace):  # the key stop and gc take too (`resolve.lock_key`)
         config = UserConfig.load()
         settings = config.settings(workspace)
-        facts = gather(engine, p, config, settings, cwd)
+        engine, facts = gather(engines, p, config, settings, cwd)
         plan = decide_run(p, facts)
         if isinstance(plan, Refusal):
             raise plan.error()
@@ -94,38 +94,42 @@ def run(
         return execute(ctx, plan)
 
 
-def lock_workspace(engine: Engine, p: RunParams, cwd: str) -> str:
+def lock_workspace(engines: EngineSet, p: RunParams, cwd: str) -> str:
     """The workspace the run is about, which names its lock: an existing managed
-    `--container`'s label, else the given or current directory (a new `--container` is
-    created for the current one). The container is read again under the lock: a
-    concurrent `fresh` may have replaced it meanwhile."""
+    `--container`'s label (in any context we manage), else the given or current
+    directory (a new `--container` is created for the current one). The container is
+    read again under the lock: a concurrent `fresh` may have replaced it meanwhile."""
     if p.container:
-        info = engine.inspect(p.container)
-        if info is not None and info.managed and info.workspace:
-            return info.workspace
+        found = find_named(engines, p.container, p.context)
+        if found is not None and found[1].workspace:
+            return found[1].workspace
         return normalize_path(cwd)
     return normalize_path(p.workspace or cwd)
 
 
 def gather(
-    engine: Engine, p: RunParams, config: UserConfig, settings: Settings, cwd: str
-) -> RunFacts:
-    """The facts `decide_run` needs: the container, its name, the volume, the image."""
+    engines: EngineSet, p: RunParams, config: UserConfig, settings: Settings, cwd: str
+) -> tuple[Engine, RunFacts]:
+    """The engine the container is (or goes) in, and the facts `decide_run` needs: the
+    container, its name, the volume, the image. An existing container is looked for in
+    every context we manage unless the request names one; a new one goes to the
+    requested context, else the selected one."""
     image = p.image or settings.image
     if p.container:
         name = validate_container_name(p.container)
-        info = engine.inspect(name)
-        if info is None:
+        found = find_named(engines, name, p.context)
+        if found is None:
             workspace = normalize_path(cwd)
             volume, source = config.data_volume(workspace)
-            return RunFacts(workspace, None, name, volume, source, image)
-        require_managed(info)
+            return engines.get(p.context), RunFacts(workspace, None, name, volume, source, image)
+        engine, info = found
         if not info.workspace or not info.data_volume:
             missing = "workspace" if not info.workspace else "data-volume"
             raise DomainError("notManaged", f"Container {name} is missing its {missing} label")
-        return RunFacts(info.workspace, info, name, info.data_volume, "container", image)
+        return engine, RunFacts(info.workspace, info, name, info.data_volume, "container", image)
     workspace = normalize_path(p.workspace or cwd)
-    match = workspace_container(engine, workspace, config.workspace_state(workspace))
+    located = locate_workspace(engines, workspace, config.workspace_state(workspace), p.context)
+    engine, match = located.engine, located.match
     existing = own_container(match)
     new = NewName(existing.name) if existing is not None else name_to_create(engine, match)
     if p.reset:
@@ -133,7 +137,7 @@ def gather(
     else:
         volume, source = config.data_volume(workspace, explicit=p.data_volume)
     validate_volume_name(volume)
-    return RunFacts(workspace, existing, new.name, volume, source, image, new.notes)
+    return engine, RunFacts(workspace, existing, new.name, volume, source, image, new.notes)
 
 
 def execute(ctx: RunContext, plan: RunPlan) -> RunResult:
@@ -233,7 +237,11 @@ def host_tz() -> str:
 
 def record_state(ctx: RunContext, plan: RunPlan) -> None:
     values = state_record(
-        plan, ctx.p, volume_from_env="CONTAINAI_DATA_VOLUME" in os.environ, now=ctx.clock()
+        plan,
+        ctx.p,
+        volume_from_env="CONTAINAI_DATA_VOLUME" in os.environ,
+        now=ctx.clock(),
+        context=ctx.engine.context,
     )
     update_workspace_state(plan.workspace, **values)
 
@@ -254,4 +262,5 @@ def result(
         isolation=isolation_of(info) if info is not None else None,
         dry_run=dry_run,
         container=to_summary(info, keep) if info is not None else None,
+        volume_mismatch=plan.mismatch,
     )

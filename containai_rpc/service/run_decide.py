@@ -1,17 +1,19 @@
 """`run`'s decisions, pure: from what was found to what to do (or why not).
 
 `decide_run` is the whole decision table: no container → create; `fresh`/`reset` →
-recreate; otherwise the container must mount the requested volume and be in a state
-`run` can use as it is, then running → attach and stopped → start. A stopped container
-whose SSH port someone else took meanwhile is recreated instead (`move_port`). Creating
-needs the image and an isolation runtime (`image_missing`, `choose_isolation`), checked
-before anything is removed. Nothing here does I/O; `service.run` gathers the facts and
-carries the plan out.
+recreate; otherwise the container must be in a state `run` can use as it is, then
+running → attach and stopped → start. A container mounting another data volume than the
+resolved one is used as it is, with a warning (and the mismatch as data), unless the
+volume was requested explicitly (`dataVolume`): then it is refused, as the original does.
+A stopped container whose SSH port someone else took meanwhile is recreated instead
+(`move_port`). Creating needs the image and an isolation runtime (`image_missing`,
+`choose_isolation`), checked before anything is removed. Nothing here does I/O;
+`service.run` gathers the facts and carries the plan out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar, Literal
 
@@ -27,7 +29,7 @@ from containai_rpc.engine.models import (
     WORKSPACE_LABEL,
 )
 from containai_rpc.errors import DomainError, Reason, conflicting
-from containai_rpc.protocol.models import RunAction, RunParams
+from containai_rpc.protocol.models import RunAction, RunParams, VolumeMismatch
 from containai_rpc.workspace.config import Settings
 
 
@@ -95,6 +97,8 @@ class Plan:
     volume_source: str
     image: str
     warnings: tuple[str, ...] = ()
+    mismatch: VolumeMismatch | None = None
+    """Attach/start only: the container mounts `volume`, not the resolved one."""
 
     @property
     def container(self) -> ContainerInfo | None:
@@ -151,23 +155,50 @@ def decide_run(p: RunParams, facts: RunFacts) -> RunPlan | Refusal:
     if p.fresh or p.restart or p.reset:
         return Recreate(**common, existing=existing)
     mounted = existing.mounted_volume()
-    if mounted != facts.volume:
-        return Refusal(
-            reason="volumeMismatch",
-            message=f"Container '{existing.name}' mounts data volume '{mounted or '<none>'}' but "
-            f"'{facts.volume}' ({facts.volume_source}) was requested",
-            hint="A fresh run recreates the container on the requested volume "
-            "(the current volume is kept).",
-        )
+    if mounted != facts.volume and (p.data_volume is not None or mounted is None):
+        return volume_mismatch(existing, mounted, facts)
     if existing.state not in REUSABLE:
         return Refusal(
             reason="unexpectedState",
             message=f"Unexpected container state: {existing.state} ({existing.name})",
             hint="A fresh run recreates it.",
         )
-    if existing.running:
-        return Attach(**common, existing=existing)
-    return Start(**common, existing=existing)
+    plan = (Attach if existing.running else Start)(**common, existing=existing)
+    if mounted is None or mounted == facts.volume:
+        return plan
+    return replace(  # used as it is: the answer names the volume it really mounts
+        plan,
+        volume=mounted,
+        volume_source="container",
+        mismatch=VolumeMismatch(
+            mounted=mounted, requested=facts.volume, source=facts.volume_source
+        ),
+        warnings=(mismatch_warning(existing, mounted, facts),),
+    )
+
+
+def volume_mismatch(existing: ContainerInfo, mounted: str | None, facts: RunFacts) -> Refusal:
+    """An explicitly requested volume the container does not mount (or none mounted):
+    the original's refusal, in its words."""
+    verb = "attachment" if existing.running else "start"
+    return Refusal(
+        reason="volumeMismatch",
+        message=f"Data volume mismatch: container '{existing.name}' is running with "
+        f"'{mounted or '<none>'}', '{facts.volume}' ({facts.volume_source}) was requested. "
+        f"Volume mismatch prevents {verb}.",
+        hint="A fresh run recreates the container on the requested volume "
+        "(the current volume is kept).",
+    )
+
+
+def mismatch_warning(existing: ContainerInfo, mounted: str, facts: RunFacts) -> str:
+    """The sentence `run` warns with when it uses a mismatching container anyway."""
+    done = "attached to it" if existing.running else "started it"
+    return (
+        f"Data volume mismatch: container '{existing.name}' mounts '{mounted}', "
+        f"'{facts.volume}' ({facts.volume_source}) was requested; {done} as it is "
+        f"(a fresh run recreates it on '{facts.volume}', keeping '{mounted}')"
+    )
 
 
 def move_port(plan: Start, taken: int | None) -> Start | Recreate:
@@ -187,6 +218,7 @@ def move_port(plan: Start, taken: int | None) -> Start | Recreate:
         image=plan.image,
         existing=plan.existing,
         warnings=(*plan.warnings, note),
+        mismatch=plan.mismatch,
     )
 
 
@@ -269,18 +301,18 @@ def create_spec(
 
 
 def state_record(
-    plan: RunPlan, p: RunParams, *, volume_from_env: bool, now: datetime
+    plan: RunPlan, p: RunParams, *, volume_from_env: bool, now: datetime, context: str
 ) -> dict[str, str | None]:
-    """What the workspace state records after a run: always the container's name; the
-    volume when it was chosen explicitly (or by a reset, with its time), so the next run
-    finds the same one."""
-    values: dict[str, str | None] = {"container_name": plan.name}
+    """What the workspace state records after a run: always the container's name and
+    context; the volume when it was chosen explicitly (or by a reset, with its time), or
+    when the state had none (then the volume mounted, as the original does), so the next
+    run finds the same one."""
+    values: dict[str, str | None] = {"container_name": plan.name, "context": context}
+    source = plan.mismatch.source if plan.mismatch is not None else plan.volume_source
     if p.reset:
         values["data_volume"] = plan.volume
         values["created_at"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    elif p.data_volume or (
-        plan.volume_source != f"workspace:{plan.workspace}" and not volume_from_env
-    ):
+    elif p.data_volume or (source != f"workspace:{plan.workspace}" and not volume_from_env):
         values["data_volume"] = plan.volume
     return values
 

@@ -19,9 +19,16 @@ from typing import Any
 
 from containai_rpc.core.ages import format_uptime, parse_docker_time
 from containai_rpc.core.clock import Clock, system_clock
-from containai_rpc.engine import EngineSet
+from containai_rpc.engine import ContainerInfo, EngineSet
 from containai_rpc.engine.stats import ResourceMonitor, ResourceUsage
-from containai_rpc.protocol.models import Resources, Sessions, StatusParams, StatusResult
+from containai_rpc.errors import DomainError
+from containai_rpc.protocol.models import (
+    Resources,
+    Sessions,
+    StatusParams,
+    StatusResult,
+    VolumeMismatch,
+)
 from containai_rpc.service.inventory import required_status, target
 from containai_rpc.service.sessions import SessionCounts, detect_sessions
 from containai_rpc.service.summary import KeepPolicy
@@ -69,6 +76,21 @@ def to_resources(usage: ResourceUsage) -> Resources:
     )
 
 
+def volume_mismatch(info: ContainerInfo, config: UserConfig) -> VolumeMismatch | None:
+    """The container mounts another data volume than a `run` of its workspace resolves
+    (which it would then use anyway, with a warning)."""
+    if not info.workspace:
+        return None
+    try:
+        requested, source = config.data_volume(info.workspace)
+    except DomainError:  # an invalid configured name: `run` says so
+        return None
+    mounted = info.mounted_volume()
+    if mounted == requested:
+        return None
+    return VolumeMismatch(mounted=mounted, requested=requested, source=source)
+
+
 def run_parts(
     parts: dict[str, Callable[[], Any]], deadline_s: float
 ) -> tuple[dict[str, Any], list[str]]:
@@ -110,6 +132,9 @@ def status(
     """Required fields always; uptime, sessions and resources for a running container."""
     info = target(engines, p, config)
     result = required_status(info, KeepPolicy.of(config))
+    mismatch = volume_mismatch(info, config)
+    if mismatch is not None:
+        result = result.model_copy(update={"volume_mismatch": mismatch})
     if not info.running:
         return result
     engine = engines.get(info.context)

@@ -47,6 +47,7 @@ _STATE_KEYS: dict[str, type] = {
     "data_volume": str,
     "created_at": str,
     "keep": bool,
+    "context": str,
 }
 _KEEP_LISTS = ("containers", "released")
 
@@ -73,6 +74,9 @@ class WorkspaceState:
     data_volume: str | None = None
     created_at: str | None = None
     keep: bool | None = None
+    context: str | None = None
+    """The Docker context the workspace's container was last run in (ours only: the
+    original tool neither writes nor reads it)."""
 
 
 def _check_structure(path: Path, data: dict[str, Any]) -> None:

@@ -282,6 +282,7 @@ export interface RunResult {
   dryRun: boolean;
   container?: ContainerSummary;
   ssh?: SshEndpoint;
+  volumeMismatch?: VolumeMismatch;
   warnings?: string[];
 }
 /**
@@ -365,6 +366,23 @@ export interface SshEndpoint {
    * A command line that opens a session, e.g. `ssh myapp-main`.
    */
   command: string;
+}
+/**
+ * The container was attached to (or started) although it mounts another data volume than the one resolved for it (not requested explicitly); `dataVolume` is the mounted one. `warnings` says it in a sentence too.
+ */
+export interface VolumeMismatch {
+  /**
+   * The volume mounted at /mnt/agent-data; absent: none.
+   */
+  mounted?: string;
+  /**
+   * The volume resolved for the workspace.
+   */
+  requested: string;
+  /**
+   * Where `requested` came from (as `RunResult.dataVolumeSource`).
+   */
+  source: string;
 }
 /**
  * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
@@ -528,6 +546,7 @@ export interface StatusResult {
    * Best-effort parts cut by the 5 s deadline.
    */
   partial?: string[];
+  volumeMismatch?: VolumeMismatch1;
 }
 /**
  * Best-effort session counts: established SSH connections and open terminals (ptys).
@@ -572,6 +591,23 @@ export interface Resources {
    * Human form, e.g. `1.2GiB / 4GiB (30%)`.
    */
   memoryText?: string;
+}
+/**
+ * The container mounts another data volume than a `run` of its workspace would resolve.
+ */
+export interface VolumeMismatch1 {
+  /**
+   * The volume mounted at /mnt/agent-data; absent: none.
+   */
+  mounted?: string;
+  /**
+   * The volume resolved for the workspace.
+   */
+  requested: string;
+  /**
+   * Where `requested` came from (as `RunResult.dataVolumeSource`).
+   */
+  source: string;
 }
 /**
  * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
@@ -1268,4 +1304,24 @@ export interface SshEndpoint1 {
    * A command line that opens a session, e.g. `ssh myapp-main`.
    */
   command: string;
+}
+/**
+ * The container mounts another data volume than the one resolved for its workspace.
+ *
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "VolumeMismatch".
+ */
+export interface VolumeMismatch2 {
+  /**
+   * The volume mounted at /mnt/agent-data; absent: none.
+   */
+  mounted?: string;
+  /**
+   * The volume resolved for the workspace.
+   */
+  requested: string;
+  /**
+   * Where `requested` came from (as `RunResult.dataVolumeSource`).
+   */
+  source: string;
 }

@@ -17,6 +17,12 @@ def render_status(r: dict[str, Any]) -> str:
     lines.append(f"  Image: {r['image']}")
     if r.get("keep"):
         lines.append("  Keep: yes (protected from gc)")
+    mismatch = r.get("volumeMismatch")
+    if mismatch:
+        lines.append(
+            f"  Data volume mismatch: mounted {mismatch.get('mounted') or '<none>'}, "
+            f"requested {mismatch['requested']} ({mismatch['source']})"
+        )
     sessions = r.get("sessions")
     if sessions:
         lines += [

@@ -124,14 +124,17 @@ PLAIN: dict[str, type | str] = {
 @pytest.mark.parametrize("state", [None, *DOCKER_STATES])
 @pytest.mark.parametrize("flags", list(RECREATE_FLAGS))
 @pytest.mark.parametrize("volume", list(VOLUMES))
-def test_every_state_option_and_volume(state: str | None, flags: str, volume: str):
+@pytest.mark.parametrize("explicit", [False, True])
+def test_every_state_option_and_volume(state: str | None, flags: str, volume: str, explicit: bool):
     existing = None if state is None else box(state, mounted=VOLUMES[volume])
-    decided = decide_run(RunParams(**RECREATE_FLAGS[flags]), facts(existing))
+    options: dict[str, Any] = {**RECREATE_FLAGS[flags], "data_volume": "vol" if explicit else None}
+    source = "cli" if explicit else "user-global"
+    decided = decide_run(RunParams(**options), facts(existing, volume_source=source))
     if existing is None:
         expected: type | str = Create
     elif flags != "plain":
         expected = Recreate
-    elif volume != "same":
+    elif volume == "none" or (volume == "other" and explicit):
         expected = "volumeMismatch"
     else:
         expected = PLAIN[existing.state]
@@ -144,16 +147,25 @@ def test_every_state_option_and_volume(state: str | None, flags: str, volume: st
         expected, "start"
     )
     assert decided.container is existing
-    assert (decided.workspace, decided.name, decided.volume) == (WS, "app-main", "vol")
+    mismatched = expected in (Attach, Start) and volume == "other"
+    volume_used = "elsewhere" if mismatched else "vol"
+    assert (decided.workspace, decided.name, decided.volume) == (WS, "app-main", volume_used)
+    assert (decided.mismatch is not None) == mismatched
+    assert bool(decided.warnings) == mismatched
 
 
 def test_refusals_say_what_was_found_and_what_was_asked():
-    mismatch = decide_run(RunParams(), facts(box(mounted="old"), volume="new"))
+    p = RunParams(data_volume="new")
+    mismatch = decide_run(p, facts(box(mounted="old"), volume="new", volume_source="cli"))
     assert mismatch == Refusal(
         "volumeMismatch",
-        "Container 'app-main' mounts data volume 'old' but 'new' (user-global) was requested",
+        "Data volume mismatch: container 'app-main' is running with 'old', 'new' (cli) was "
+        "requested. Volume mismatch prevents attachment.",
         "A fresh run recreates the container on the requested volume (the current volume is kept).",
     )
+    stopped = decide_run(p, facts(box("exited", mounted="old"), volume="new"))
+    assert isinstance(stopped, Refusal)
+    assert stopped.message.endswith("Volume mismatch prevents start.")
     unmounted = decide_run(RunParams(), facts(box(mounted=None)))
     assert isinstance(unmounted, Refusal) and "'<none>'" in unmounted.message
     paused = decide_run(RunParams(), facts(box("paused")))
@@ -261,8 +273,8 @@ SOURCES = ["cli", "env", f"workspace:{WS}", "workspace:/work", "repo-local", "us
 def test_what_the_workspace_state_records(reset: bool, explicit: bool, source: str, from_env: bool):
     plan = Create(workspace=WS, name="app-main", volume="vol", volume_source=source, image="i")
     p = RunParams(reset=reset, data_volume="vol" if explicit and not reset else None)
-    values = state_record(plan, p, volume_from_env=from_env, now=NOW)
-    expected: dict[str, str | None] = {"container_name": "app-main"}
+    values = state_record(plan, p, volume_from_env=from_env, now=NOW, context="far")
+    expected: dict[str, str | None] = {"container_name": "app-main", "context": "far"}
     if reset:
         expected.update(data_volume="vol", created_at="2025-06-01T12:30:45Z")
     elif p.data_volume or (source != f"workspace:{WS}" and not from_env):

@@ -33,7 +33,11 @@ def test_create_then_attach_then_start(fake_service: Service, fake_docker: FakeD
     assert created.isolation == "sysbox" and created.ssh is None and created.warnings is None
     info = engine.by_name("app-nogit")
     assert info is not None and info.running and info.workspace == str(ws)
-    assert state_of(ws) == {"container_name": "app-nogit", "data_volume": "containai-data"}
+    assert state_of(ws) == {
+        "container_name": "app-nogit",
+        "data_volume": "containai-data",
+        "context": "default",
+    }
 
     attached = fake_service.run(RunParams(workspace=str(ws)))
     assert (attached.action, attached.container is not None) == ("attach", True)
