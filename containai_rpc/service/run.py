@@ -50,7 +50,7 @@ from containai_rpc.ssh.ports import allocate, port_allocation, taken_port
 from containai_rpc.workspace.config import Settings
 from containai_rpc.workspace.locks import locked
 from containai_rpc.workspace.paths import normalize_path, workspace_reset_volume_name
-from containai_rpc.workspace.state import set_keep, update_workspace_state
+from containai_rpc.workspace.state import explicit_config_file, set_keep, update_workspace_state
 from containai_rpc.workspace.userconfig import UserConfig
 
 
@@ -137,7 +137,10 @@ def gather(
     else:
         volume, source = config.data_volume(workspace, explicit=p.data_volume)
     validate_volume_name(volume)
-    return engine, RunFacts(workspace, existing, new.name, volume, source, image, new.notes)
+    strict = explicit_config_file() is not None
+    return engine, RunFacts(
+        workspace, existing, new.name, volume, source, image, new.notes, strict_volume=strict
+    )
 
 
 def execute(ctx: RunContext, plan: RunPlan) -> RunResult:

@@ -4,7 +4,8 @@
 recreate; otherwise the container must be in a state `run` can use as it is, then
 running → attach and stopped → start. A container mounting another data volume than the
 resolved one is used as it is, with a warning (and the mismatch as data), unless the
-volume was requested explicitly (`dataVolume`): then it is refused, as the original does.
+volume was requested explicitly (`dataVolume`, or a config file named for the call): then
+it is refused, as the original does.
 A stopped container whose SSH port someone else took meanwhile is recreated instead
 (`move_port`). Creating needs the image and an isolation runtime (`image_missing`,
 `choose_isolation`), checked before anything is removed. Nothing here does I/O;
@@ -84,6 +85,7 @@ class RunFacts:
     volume_source: str
     image: str
     notes: tuple[str, ...] = ()
+    strict_volume: bool = False  # a config file was named: a mismatch refuses, as with dataVolume
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,7 +157,8 @@ def decide_run(p: RunParams, facts: RunFacts) -> RunPlan | Refusal:
     if p.fresh or p.restart or p.reset:
         return Recreate(**common, existing=existing)
     mounted = existing.mounted_volume()
-    if mounted != facts.volume and (p.data_volume is not None or mounted is None):
+    explicit = p.data_volume is not None or facts.strict_volume
+    if mounted != facts.volume and (explicit or mounted is None):
         return volume_mismatch(existing, mounted, facts)
     if existing.state not in REUSABLE:
         return Refusal(

@@ -59,11 +59,16 @@ def config_dir() -> Path:
     return base / "containai"
 
 
-def user_config_path() -> Path:
-    """The user config that also holds workspace state (the original's path);
-    `CONTAINAI_CONFIG` names another file for this process (`cai --config FILE`)."""
+def explicit_config_file() -> Path | None:
+    """The file `cai --config FILE` chose for this process (`CONTAINAI_CONFIG`), if any."""
     override = os.environ.get("CONTAINAI_CONFIG")
-    return Path(override) if override else config_dir() / "config.toml"
+    return Path(override) if override else None
+
+
+def user_config_path() -> Path:
+    """The user config that also holds workspace state (the original's path), unless
+    `--config` chose another file."""
+    return explicit_config_file() or config_dir() / "config.toml"
 
 
 @dataclass(frozen=True)

@@ -136,3 +136,17 @@ def test_status_carries_the_mismatch(fake_service: Service, fake_docker: FakeDoc
     )
     by_name = fake_service.status(StatusParams(container="app-nogit"))
     assert by_name.volume_mismatch == status.volume_mismatch
+
+
+def test_a_named_config_file_makes_a_mismatch_a_refusal(
+    fake_service: Service, ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`cai --config FILE` is an explicit choice, as `--data-volume` is: no warn-and-use."""
+    chosen = tmp_path / "chosen.toml"
+    chosen.write_text('[agent]\ndata_volume = "other"\n')
+    monkeypatch.setenv("CONTAINAI_CONFIG", str(chosen))
+    with pytest.raises(DomainError) as err:
+        fake_service.run(RunParams(workspace=str(ws)))
+    assert err.value.reason == "volumeMismatch"
+    assert "'other' (user-global) was requested" in err.value.message
+    assert chosen.read_text() == '[agent]\ndata_volume = "other"\n'
