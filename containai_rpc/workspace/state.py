@@ -12,11 +12,12 @@ rewriting it, so the user's content stays exactly as it was until they fix it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,8 @@ from containai_rpc.workspace.tomlfile import (
 
 LOCK_TIMEOUT_S = 10.0
 """How long a writer waits for another process's edit before failing with `busy`."""
+_REBASES = 20
+"""How often a write starts again over a file that another program keeps changing."""
 
 _STATE_KEYS: dict[str, type] = {
     "container_name": str,
@@ -187,6 +190,8 @@ class StateTransaction:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._text, self._data = _parsed.load(path)
+        self._base = self._text  # the file as read: what a foreign write is told from
+        self._ops: list[Callable[[], None]] = []  # the edits, to make again on a newer file
         self._dirty = False
 
     def workspace(self, workspace: str) -> WorkspaceState:
@@ -203,6 +208,7 @@ class StateTransaction:
 
     def update_workspace(self, workspace: str, **values: str | bool | None) -> None:
         """Set keys of `[workspace."<path>"]`; None removes a key, "" is written as is."""
+        self._ops.append(lambda: self.update_workspace(workspace, **values))
         if not workspace.startswith("/") or any(c in workspace for c in "\0\r\n"):
             raise DomainError(
                 "invalidWorkspace",
@@ -227,6 +233,7 @@ class StateTransaction:
         """
         if not container_name:
             raise TypeError("container_name must not be empty")
+        self._ops.append(lambda: self.set_keep(container_name, keep))
         lists = {"containers": self.kept_containers(), "released": self.released_containers()}
         wanted = {
             "containers": lists["containers"] - {container_name},
@@ -298,10 +305,62 @@ class StateTransaction:
         return text
 
     def commit(self) -> None:
-        """Write the edited file, if anything changed."""
-        if self._dirty:
-            atomic_write(self._path, self._text)
-            _parsed.store(self._path, self._text, self._data)
+        """Write the edited file, if anything changed.
+
+        A writer that does not take our lock (the original tool, an editor, a script) may
+        change the file while we decide: its version is then read again and our edits are
+        made on top of it. Text it appends to the old file between that read and our
+        rename is read back through the still-open old file and kept the same way.
+        """
+        if not self._dirty:
+            return
+        late = ""
+        for _ in range(_REBASES):
+            try:
+                old = open(self._path, "rb")  # noqa: SIM115 (kept open across the rename)
+            except FileNotFoundError:
+                old = None
+            except OSError as exc:
+                raise write_failed(self._path, exc) from None
+            with old if old is not None else contextlib.nullcontext():
+                on_disk = self._decode(old.read() if old else b"")
+                if on_disk + late != self._base:
+                    self._rebase(on_disk + late)
+                if self._text == on_disk:
+                    break
+                atomic_write(self._path, self._text)
+                late = self._decode(old.read()) if old else ""
+            if not late:
+                break
+        else:
+            raise DomainError(
+                "busy",
+                f"{self._path} kept changing while ContainAI wrote it",
+                hint="Another program is writing the file; try again in a moment.",
+                file=str(self._path),
+            )
+        _parsed.store(self._path, self._text, self._data)
+
+    def _decode(self, raw: bytes) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise damaged(
+                self._path,
+                f"is not UTF-8 (byte {exc.start})",
+                "Save the file as UTF-8.",
+                "stateFileInvalid",
+            ) from None
+
+    def _rebase(self, text: str) -> None:
+        """Start again from `text` (the file as another writer left it), then make this
+        transaction's edits again on it."""
+        data = parse(self._path, text, reason="stateFileInvalid")
+        _check_structure(self._path, data)
+        ops, self._ops = self._ops, []
+        self._text, self._data, self._base = text, data, text
+        for op in ops:
+            op()
 
 
 @contextmanager
