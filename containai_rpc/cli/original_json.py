@@ -85,4 +85,6 @@ def status(r: dict[str, Any]) -> dict[str, Any]:
         out["keep"] = True
     if r.get("partial"):
         out["partial"] = r["partial"]
+    if r.get("volumeMismatch"):
+        out["volume_mismatch"] = r["volumeMismatch"]  # {mounted, requested, source}
     return out

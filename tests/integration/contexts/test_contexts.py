@@ -122,10 +122,11 @@ def test_list_run_status_stop_all_across_two_engines(
     assert [c["name"] for c in only_second["containers"]] == [b]
 
     status_b = cai_json(sandbox, "status", "--context", "second", cwd=beta)
-    assert (status_b["name"], status_b["context"], status_b["status"]) == (b, "second", "running")
+    assert (status_b["container"], status_b["context"]) == (b, "second")
+    assert status_b["status"] == "running"
     assert status_b["isolation"] == "runc-reduced"
     status_a = cai_json(sandbox, "status", cwd=alpha)  # the selected context: first
-    assert (status_a["name"], status_a["context"]) == (a, "first")
+    assert (status_a["container"], status_a["context"]) == (a, "first")
 
     stopped = cai_json(sandbox, "stop", "--context", "second", cwd=beta)
     assert [(r["containerName"], r["context"], r["action"]) for r in stopped["results"]] == [
@@ -143,7 +144,7 @@ def test_list_run_status_stop_all_across_two_engines(
 
     # A name is looked up in every managed context (as the original does); in two, it is ambiguous.
     found = cai_json(sandbox, "status", "--container", b)
-    assert (found["name"], found["context"]) == (b, "second")
+    assert (found["container"], found["context"]) == (b, "second")
     for ctx in ("first", "second"):
         cai_json(sandbox, "run", "--container", "dup", "--context", ctx, cwd=alpha)
     ambiguous = sandbox.cai("status", "--container", "dup")
@@ -351,7 +352,7 @@ def test_remote_engine_over_ssh(sandbox, docker_config, dedicated_engine_factory
     assert states(client) == {name: "running"}
 
     status = timed("status", "status", cwd=ws)
-    assert (status["name"], status["context"], status["status"]) == (name, "remote", "running")
+    assert (status["container"], status["context"], status["status"]) == (name, "remote", "running")
     listed = timed("list", "list")
     assert [(c["name"], c["context"]) for c in listed["containers"]] == [(name, "remote")]
     assert "errors" not in listed

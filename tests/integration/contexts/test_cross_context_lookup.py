@@ -69,7 +69,7 @@ def test_a_container_on_b_is_found_from_a(sandbox, docker_config, dedicated_engi
         assert (by_workspace["action"], by_workspace["context"]) == ("attach", "engine-b")
         assert by_workspace["containerName"] == name
         status = cai_json(sandbox, "status", cwd=ws)
-        assert (status["name"], status["context"]) == (name, "engine-b")
+        assert (status["container"], status["context"]) == (name, "engine-b")
         [stopped] = cai_json(sandbox, "stop", cwd=ws)["results"]
         assert (stopped["containerName"], stopped["context"], stopped["action"]) == (
             name,
