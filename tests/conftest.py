@@ -75,18 +75,21 @@ def sandbox(
 
 
 @pytest.fixture
-def dedicated_engine_factory() -> Iterator[Callable[[], Daemon]]:
-    """Start as many private dockerds as a test needs (each with the tiny image loaded).
+def dedicated_engine_factory() -> Iterator[Callable[..., Daemon]]:
+    """Start as many private dockerds as a test needs (each with the tiny image loaded);
+    `start(runtimes={"name": "/path/of/binary"})` registers extra OCI runtimes.
 
     Their roots live under /tmp with short paths (unix socket paths are limited to 108
     bytes). All are stopped and deleted afterwards; the main daemon is never touched.
     """
     daemons: list[Daemon] = []
 
-    def start() -> Daemon:
+    def start(runtimes: dict[str, str] | None = None) -> Daemon:
         token = uuid.uuid4().hex[:8]
         root = Path(f"/tmp/cai-d-{token}")
-        daemon = Daemon(root=root, host=f"unix://{root}/d.sock", netns=f"cai-{token}")
+        daemon = Daemon(
+            root=root, host=f"unix://{root}/d.sock", netns=f"cai-{token}", runtimes=runtimes or {}
+        )
         daemons.append(daemon)
         daemon.start()
         daemon.load_image()
@@ -98,6 +101,6 @@ def dedicated_engine_factory() -> Iterator[Callable[[], Daemon]]:
 
 
 @pytest.fixture
-def dedicated_engine(dedicated_engine_factory: Callable[[], Daemon]) -> Daemon:
+def dedicated_engine(dedicated_engine_factory: Callable[..., Daemon]) -> Daemon:
     """One private dockerd; point a server at it with `DOCKER_HOST=<daemon.host>`."""
     return dedicated_engine_factory()

@@ -11,6 +11,11 @@ PORT_LABEL = "containai.ssh-port"
 KEEP_LABEL = "containai.keep"
 IMAGE_SSH_LABEL = "containai.image.ssh"
 
+# What `run` puts on every container it creates besides `containai.managed=true`. A
+# container marked managed but missing one of these was not made by us (or was tampered
+# with): it is foreign, and no operation touches it (`ContainerInfo.is_ours`).
+REQUIRED_LABELS = (WORKSPACE_LABEL, VOLUME_LABEL)
+
 DATA_MOUNT = "/mnt/agent-data"
 WORKSPACE_MOUNT = "/home/agent/workspace"
 
@@ -45,6 +50,28 @@ class ContainerInfo:
     @property
     def managed(self) -> bool:
         return self.labels.get(MANAGED_LABEL) == "true"
+
+    @property
+    def missing_label(self) -> str | None:
+        """The first required label (`REQUIRED_LABELS`) this container lacks or has empty."""
+        return next((key for key in REQUIRED_LABELS if not self.labels.get(key)), None)
+
+    @property
+    def is_ours(self) -> bool:
+        """The one ownership rule: `containai.managed=true` and every required label.
+
+        Anything else is foreign: never stopped, removed, collected, attached to or
+        recreated."""
+        return self.managed and self.missing_label is None
+
+    def foreign_because(self) -> str | None:
+        """Why this container is not ours, in words (None when it is)."""
+        if not self.managed:
+            return "is not managed by ContainAI"
+        missing = self.missing_label
+        if missing is not None:
+            return f"is labelled {MANAGED_LABEL}=true but has no {missing} label"
+        return None
 
     @property
     def workspace(self) -> str | None:

@@ -243,7 +243,11 @@ class StopParams(TargetParams):
     work_done_token: int | str | None = WorkDoneToken
 
 
-StopAction = Literal["stopped", "removed", "alreadyStopped", "notFound", "declined", "failed"]
+StopAction = Literal[
+    "stopped", "removed", "alreadyStopped", "notFound", "declined", "failed", "notManaged"
+]
+"""`notManaged` (only from `all`): a container marked managed but missing a required label
+(`containai.workspace`, `containai.data-volume`) is foreign and left alone."""
 
 
 class StopOutcome(WireModel):
@@ -254,7 +258,8 @@ class StopOutcome(WireModel):
         default=None, description="Active sessions found before stopping a running container."
     )
     message: str | None = Field(
-        default=None, description="Why, for `notFound` and `failed`; a failed forced export."
+        default=None,
+        description="Why, for `notFound`, `failed` and `notManaged`; a failed forced export.",
     )
     export_path: str | None = Field(default=None, description="The archive `exportTo` wrote.")
 

@@ -65,7 +65,7 @@ def classify(
             age_seconds=shown,
         )
 
-    if not info.managed:
+    if not info.is_ours:  # unmanaged, or managed without a required label
         return skip("notManaged", with_age=False)
     if info.state in ACTIVE:
         return skip("running")

@@ -13,8 +13,9 @@
   it had to leave alone on the way;
 - `find_target`: the container of a stop/status/keep request, by name or by workspace.
 
-A container without `containai.managed=true` is never used, and a same-named container
-of another workspace is never attached to: the new container gets a suffix instead.
+A container that is not ours (`ContainerInfo.is_ours`: `containai.managed=true` and
+every required label) is never used, and a same-named container of another workspace is
+never attached to: the new container gets a suffix instead.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from containai_rpc.workspace.userconfig import UserConfig
 
 
 def owned_by(info: ContainerInfo | None, workspace: str) -> bool:
-    return info is not None and info.managed and info.workspace == workspace
+    return info is not None and info.is_ours and info.workspace == workspace
 
 
 def lock_key(info: ContainerInfo) -> str:
@@ -46,10 +47,13 @@ def lock_key(info: ContainerInfo) -> str:
 
 
 def require_managed(info: ContainerInfo) -> ContainerInfo:
-    if not info.managed:
+    """`info`, if it is ours; a foreign container (unmanaged, or managed but missing a
+    required label) is `notManaged`, with the reason in the message."""
+    why = info.foreign_because()
+    if why is not None:
         raise DomainError(
             "notManaged",
-            f"Container {info.name} exists but is not managed by ContainAI",
+            f"Container {info.name} exists but {why}; ContainAI leaves it alone",
             hint="Remove the conflicting container or use a different name.",
             container=info.name,
         )
@@ -96,7 +100,7 @@ def workspace_container(engine: Engine, workspace: str, state: WorkspaceState) -
             return WorkspaceMatch(workspace, state.container_name, container=info)
         stray = info
     labelled = tuple(c for c in map(engine.inspect, engine.ids_for_workspace(workspace)) if c)
-    managed = tuple(c for c in labelled if c.managed)
+    managed = tuple(c for c in labelled if c.is_ours)
     found = WorkspaceMatch(workspace, state.container_name, stray=stray, labelled=labelled)
     if len(managed) > 1:
         return replace(found, several=managed)
@@ -121,20 +125,17 @@ def own_container(match: WorkspaceMatch) -> ContainerInfo | None:
 
 def target_container(match: WorkspaceMatch) -> ContainerInfo | None:
     """stop/status/keep's reading: a state entry naming a container of another workspace
-    (or an unmanaged one) is an error, not a silent switch; a managed one without a
-    workspace label is taken as named."""
+    (or a foreign one) is an error, not a silent switch."""
     stray = match.stray
     if stray is not None:
-        require_managed(stray)
-        if stray.workspace:
-            raise DomainError(
-                "workspaceMismatch",
-                f"Container '{stray.name}' belongs to workspace '{stray.workspace}', "
-                f"not {match.workspace}.",
-                hint=f"Name it (container: {stray.name}), or fix the workspace state.",
-                container=stray.name,
-            )
-        return stray
+        require_managed(stray)  # ours, so it has a workspace label, and not this one
+        raise DomainError(
+            "workspaceMismatch",
+            f"Container '{stray.name}' belongs to workspace '{stray.workspace}', "
+            f"not {match.workspace}.",
+            hint=f"Name it (container: {stray.name}), or fix the workspace state.",
+            container=stray.name,
+        )
     return own_container(match)
 
 
@@ -166,25 +167,25 @@ def left_alone(
     chosen: str, holders: list[ContainerInfo], labelled: tuple[ContainerInfo, ...]
 ) -> list[str]:
     """Holders of the names tried before `chosen`, and containers labelled for this
-    workspace without `containai.managed=true`: never touched, and said so."""
+    workspace that are not ours: never touched, and said so."""
     notes: dict[str, str] = {}
     for info in holders:
-        owner = (
-            f"belongs to workspace {info.workspace}"
-            if info.managed
-            else "is not managed by ContainAI"
-        )
+        owner = f"belongs to workspace {info.workspace}" if info.is_ours else _foreign(info)
         notes[info.name] = (
             f"Container name '{info.name}' is taken by a container that {owner}: "
             f"left alone, this workspace uses '{chosen}'"
         )
     for info in labelled:
-        if not info.managed and info.name not in notes:
+        if not info.is_ours and info.name not in notes:
             notes[info.name] = (
-                f"Container '{info.name}' is labelled for this workspace but is not managed "
-                "by ContainAI: left alone"
+                f"Container '{info.name}' is labelled for this workspace but "
+                f"{_foreign(info)}: left alone"
             )
     return list(notes.values())
+
+
+def _foreign(info: ContainerInfo) -> str:
+    return info.foreign_because() or "is not managed by ContainAI"
 
 
 # --------------------------------------------------------------------------- by name

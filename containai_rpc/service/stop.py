@@ -53,7 +53,7 @@ def stop(engines: EngineSet, p: StopParams, hooks: Hooks, *, cwd: str | None = N
     # holding the id of a container it has just replaced.
     with locked(lock_key(info)):
         current = engine.inspect(info.name)
-        if current is None or not current.managed:
+        if current is None or not current.is_ours:
             message = f"Container {info.name} went away meanwhile"
             return _single(engine, info.name, "notFound", message=message)
         outcome = _apply(engine, current, p.remove, gate.sessions)
@@ -117,6 +117,17 @@ def _stop_all(engines: EngineSet, p: StopParams, hooks: Hooks) -> StopResult:
             continue
         engine = engines.get(name)
         for info in found:
+            why = info.foreign_because()
+            if why is not None:  # marked managed, but not made by us: left alone
+                results.append(
+                    StopOutcome(
+                        container_name=info.name,
+                        context=name,
+                        action="notManaged",
+                        message=f"Container {info.name} {why}: left alone",
+                    )
+                )
+                continue
             hooks.checkpoint()
             hooks.progress(f"{'Removing' if p.remove else 'Stopping'} {info.name}")
             try:

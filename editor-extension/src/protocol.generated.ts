@@ -439,13 +439,14 @@ export interface StopOutcome {
    */
   containerName: string;
   context: string;
-  action: 'stopped' | 'removed' | 'alreadyStopped' | 'notFound' | 'declined' | 'failed';
+  action:
+    'stopped' | 'removed' | 'alreadyStopped' | 'notFound' | 'declined' | 'failed' | 'notManaged';
   /**
    * Active sessions found before stopping a running container.
    */
   sessions?: 'yes' | 'no' | 'unknown';
   /**
-   * Why, for `notFound` and `failed`; a failed forced export.
+   * Why, for `notFound`, `failed` and `notManaged`; a failed forced export.
    */
   message?: string;
   /**

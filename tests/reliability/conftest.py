@@ -79,7 +79,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         f"{t['foreign containers touched']} of {t['foreign containers checked']} foreign "
         f"containers touched, {t['secrets leaked']} secrets leaked in "
         f"{t['secret checks']} checks, {t['bad file modes']} bad modes of "
-        f"{t['file modes checked']} private files, {t['listening sockets']} listening sockets"
+        f"{t['file modes checked']} private files, {t['listening sockets']} listening sockets, "
+        f"{t['label-less managed containers refused']} of "
+        f"{t['label-less managed container operations']} operations on label-less managed "
+        "containers refused"
     )
     terminalreporter.write_sep("=", "reliability summary")
     terminalreporter.write_line(line)

@@ -109,6 +109,8 @@ class Daemon:
     host: str
     netns: str
     proc: subprocess.Popen[bytes] | None = None
+    # Extra OCI runtimes, name → binary (`dockerd --add-runtime name=path`).
+    runtimes: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
         """Start (or restart) it and wait until it answers (poll with a deadline)."""
@@ -138,6 +140,7 @@ class Daemon:
                 "--ip-forward=false",
                 "--ip6tables=false",
                 "--userland-proxy=true",
+                *(f"--add-runtime={name}={path}" for name, path in self.runtimes.items()),
             ],
             stdout=log,
             stderr=log,

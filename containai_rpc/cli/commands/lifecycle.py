@@ -16,6 +16,7 @@ _STOP_WORDS = {
     "notFound": "Not found",
     "declined": "Not stopped",
     "failed": "Failed",
+    "notManaged": "Left alone (not ours)",
 }
 
 

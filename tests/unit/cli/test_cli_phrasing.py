@@ -40,7 +40,7 @@ def raised(call: Any, *args: Any) -> DomainError:
 
 
 def box(name: str, workspace: str | None = None) -> ContainerInfo:
-    labels = {"containai.managed": "true"}
+    labels = {"containai.managed": "true", "containai.data-volume": "containai-data"}
     if workspace:
         labels["containai.workspace"] = workspace
     return ContainerInfo("id-" + name, name, "default", "running", "img", labels)

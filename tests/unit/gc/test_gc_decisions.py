@@ -31,7 +31,11 @@ def stamp(moment: datetime) -> str:
 def box(
     state: str, *, managed: bool = True, keep_label: bool = False, idle_days: float = 10, ts=True
 ) -> ContainerInfo:
-    labels = {"containai.managed": "true" if managed else "false", "containai.workspace": "/w"}
+    labels = {
+        "containai.managed": "true" if managed else "false",
+        "containai.workspace": "/w",
+        "containai.data-volume": "containai-data",
+    }
     if keep_label:
         labels["containai.keep"] = "true"
     since = stamp(NOW - timedelta(days=idle_days)) if ts else ZERO

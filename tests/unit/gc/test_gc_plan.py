@@ -48,7 +48,11 @@ def box(
     keep_label: bool = False,
     finished: str | None = None,
 ) -> ContainerInfo:
-    labels = {"containai.managed": "true" if managed else "false", "containai.workspace": "/w"}
+    labels = {
+        "containai.managed": "true" if managed else "false",
+        "containai.workspace": "/w",
+        "containai.data-volume": "containai-data",
+    }
     if keep_label:
         labels["containai.keep"] = "true"
     since = stamp(NOW - idle)

@@ -76,9 +76,12 @@ def test_a_state_entry_naming_an_unmanaged_or_unlabelled_container(engine: FakeE
     with pytest.raises(DomainError) as err:
         target_container(workspace_container(engine, ws, state("stranger")))
     assert err.value.reason == "notManaged"
-    unlabelled = engine.add_container("bare", workspace=None)
+    engine.add_container("bare", workspace=None)
     match = workspace_container(engine, ws, state("bare"))
-    assert target_container(match) == unlabelled  # managed, no workspace label: as named
+    with pytest.raises(DomainError) as err:  # managed, no workspace label: foreign
+        target_container(match)
+    assert err.value.reason == "notManaged"
+    assert "containai.workspace" in err.value.message
     assert own_container(match) is None  # run makes its own
 
 
