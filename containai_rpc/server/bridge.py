@@ -5,15 +5,19 @@ Progress and cancellation reuse LSP's plumbing:
   the client declared `window.workDoneProgress` but sent no token — a token the server
   creates with `window/workDoneProgress/create`. One `begin` before the work starts, a
   `report` per step, one `end` however the request ends (result, error, cancellation).
-- `$/cancelRequest` (and `window/workDoneProgress/cancel`, see `WorkDoneCancels`) only
-  raise a flag: the worker stops at its next `hooks.checkpoint()`, never half-way through
-  a Docker call, so the answer always says how it really ended — a result if it was past
-  its point of no return, else `-32800` RequestCancelled (`data.reason: "cancelled"`).
+- `$/cancelRequest` and `window/workDoneProgress/cancel` (see `WorkDoneCancels`) only
+  raise a flag, and are answered alike: the worker stops at its next
+  `hooks.checkpoint()`, a step boundary before any further change, never half-way through
+  a Docker call, so the answer always says how it really ended — `-32800`
+  RequestCancelled (`data.reason: "cancelled"`) when nothing more was changed, else (past
+  its point of no return) the normal result.
+- A client gone (stdin at EOF, stdout broken) raises every flag at once (`InFlight`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import uuid
@@ -42,12 +46,14 @@ P = TypeVar("P", bound=BaseModel)
 
 
 def parse_params(model: type[P], raw: Any) -> P:
-    """Validate the raw JSON params; -32602 with pydantic's errors (field names) otherwise."""
-    if raw is None:
+    """Validate the raw JSON params; -32602 with pydantic's errors (field names) otherwise.
+    No params, and `[]` (how some clients encode an empty table) where every field is
+    optional, are `{}`."""
+    if raw is None or (raw == [] and not any(f.is_required() for f in model.model_fields.values())):
         raw = {}
     if not isinstance(raw, dict):
         raise JsonRpcInvalidParams(
-            message="params must be an object",
+            message=f"params must be an object, got {_shape(raw)}",
             data={"reason": "invalidParams", "errors": []},
         )
     try:
@@ -61,9 +67,23 @@ def parse_params(model: type[P], raw: Any) -> P:
         ) from exc
 
 
-def domain_error(exc: DomainError, *, cancelled_request: bool = False) -> JsonRpcException:
-    """-32803 with `data.reason`; a `$/cancelRequest` that took effect is -32800."""
-    code = REQUEST_CANCELLED if cancelled_request and exc.reason == "cancelled" else REQUEST_FAILED
+def _shape(raw: Any) -> str:
+    """What a client sent instead of an object, in words."""
+    if isinstance(raw, list):
+        return f"an array of {len(raw)} item{'' if len(raw) == 1 else 's'}"
+    if isinstance(raw, bool):
+        return "a boolean"
+    if isinstance(raw, int | float):
+        return "a number"
+    if isinstance(raw, str):
+        return "a string"
+    return type(raw).__name__
+
+
+def domain_error(exc: DomainError) -> JsonRpcException:
+    """-32803 with `data.reason`; a cancel that took effect (by `$/cancelRequest` or the
+    progress's cancel button alike) is -32800: nothing more was changed."""
+    code = REQUEST_CANCELLED if exc.reason == "cancelled" else REQUEST_FAILED
     return JsonRpcException(code=code, message=exc.message, data=exc.to_data())
 
 
@@ -95,6 +115,45 @@ class WorkDoneCancels:
             flag.set()
 
 
+class InFlight:
+    """The cancel flag of every request whose worker is running, so that a client gone
+    (stdin at EOF, stdout broken) cancels them all at once; `drain` waits for them to end.
+    Thread-safe: workers add and remove themselves."""
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._flags: set[threading.Event] = set()
+        self.gone = False
+
+    def run(
+        self, fn: Callable[..., WireModel], params: Any, hooks: Hooks, cancel: threading.Event
+    ) -> WireModel:
+        """In the worker thread: `fn` while registered; born cancelled once the client is gone."""
+        with self._cv:
+            if self.gone:
+                cancel.set()
+            self._flags.add(cancel)
+        try:
+            return fn(params, hooks)
+        finally:
+            with self._cv:
+                self._flags.discard(cancel)
+                self._cv.notify_all()
+
+    def cancel_all(self) -> int:
+        """Raise every flag (now and for workers still to start); how many were running."""
+        with self._cv:
+            self.gone = True
+            for flag in self._flags:
+                flag.set()
+            return len(self._flags)
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until no worker runs; False when `timeout` passed first."""
+        with self._cv:
+            return self._cv.wait_for(lambda: not self._flags, timeout)
+
+
 class WorkDone:
     """One request's `$/progress`: `begin` once, `report` from the worker, `end` always."""
 
@@ -122,7 +181,8 @@ class WorkDone:
     def report(self, message: str) -> None:
         """From the worker thread: queued behind `begin`, ahead of `end`."""
         value = types.WorkDoneProgressReport(message=message)
-        self._loop.call_soon_threadsafe(self._progress.report, self.token, value)
+        with contextlib.suppress(RuntimeError):  # a closed loop: the client is gone
+            self._loop.call_soon_threadsafe(self._progress.report, self.token, value)
 
     def end(self) -> None:
         self._progress.end(self.token, types.WorkDoneProgressEnd())
@@ -133,11 +193,16 @@ class RequestHooks:
     """Builds the service Hooks of one request: progress, confirmation, cancellation."""
 
     def __init__(
-        self, ls: LanguageServer, loop: asyncio.AbstractEventLoop, cancels: WorkDoneCancels
+        self,
+        ls: LanguageServer,
+        loop: asyncio.AbstractEventLoop,
+        cancels: WorkDoneCancels,
+        inflight: InFlight | None = None,
     ) -> None:
         self.ls = ls
         self.loop = loop
         self.cancels = cancels
+        self.inflight = inflight or InFlight()
 
     def can_confirm(self) -> bool:
         caps = self.ls.client_capabilities
@@ -197,8 +262,10 @@ async def call_service(
     work = await bridge.work_done(raw, spec, cancel)
     if work is not None:
         work.begin(spec.name)
-    worker = asyncio.ensure_future(asyncio.to_thread(fn, params, bridge.hooks(work, cancel)))
-    cancelled_request = False
+    hooks = bridge.hooks(work, cancel)
+    worker = asyncio.ensure_future(
+        asyncio.to_thread(bridge.inflight.run, fn, params, hooks, cancel)
+    )
     try:
         while not worker.done():
             try:
@@ -207,11 +274,10 @@ async def call_service(
                 if worker.cancelled():  # the worker itself was cancelled: nothing to wait for
                     raise
                 # $/cancelRequest: flag it; the worker ends at its next safe point.
-                cancelled_request = True
                 cancel.set()
         result = worker.result()
     except DomainError as exc:
-        raise domain_error(exc, cancelled_request=cancelled_request) from None
+        raise domain_error(exc) from None
     finally:
         if work is not None:
             work.end()

@@ -4,6 +4,9 @@ rules before `initialize` and after `shutdown`."""
 from __future__ import annotations
 
 import json
+import logging
+import re
+import secrets
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -20,6 +23,47 @@ from containai_rpc import __version__
 from containai_rpc.jsonrpc import converter_factory
 from containai_rpc.protocol.models import PROTOCOL_VERSION, InitOptions, ServerCapabilities
 from containai_rpc.protocol.registry import METHODS
+
+log = logging.getLogger(__name__)
+
+MAX_DEPTH = 64  # our messages nest a few levels; LSP's initialize a dozen
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_ID_VALUE = re.compile(rb'\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)\s*[,}]')
+# A message replaced before pygls decodes it carries this method: random per process,
+# so that no client can send it.
+_REFUSED_METHOD = f"$/containai/refused-{secrets.token_hex(8)}"
+
+
+def guard_depth(body: bytes) -> bytes:
+    """`body`, or — when it nests deeper than MAX_DEPTH, where decoding would recurse
+    until it fails and the request would go unanswered — a stand-in message that is
+    answered with -32600 under the request's id (found by a shallow scan of the top
+    level), or dropped with a log line when it has none."""
+    if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
+        return body  # the common case: it cannot nest that deep
+    depth = deepest = 0
+    msg_id: Any = None
+    for token in _TOKENS.finditer(body):
+        char = token.group()[:1]
+        if char in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in (b"]", b"}"):
+            depth -= 1
+        elif depth == 1 and msg_id is None and token.group() == b'"id"':
+            value = _ID_VALUE.match(body, token.end())
+            if value is not None:
+                try:
+                    msg_id = json.loads(value.group(1))
+                except ValueError:
+                    msg_id = None
+    if deepest <= MAX_DEPTH:
+        return body
+    stand_in: dict[str, Any] = {"jsonrpc": "2.0", "method": _REFUSED_METHOD}
+    if isinstance(msg_id, int | str):
+        stand_in["id"] = msg_id
+    stand_in["params"] = {"message": f"message nested deeper than {MAX_DEPTH} levels"}
+    return json.dumps(stand_in).encode()
 
 
 def wants_live_state(options: Any) -> bool:
@@ -88,6 +132,10 @@ def _request_id(data: Any) -> int | str | None:
     return msg_id if isinstance(msg_id, int | str) else None
 
 
+class _Dropped:
+    """A message already logged and not to be handled."""
+
+
 Phase = Literal["new", "open", "shut down"]
 
 
@@ -113,6 +161,12 @@ class ContainAIProtocol(LanguageServerProtocol):
         that do not fit an LSP method) and silently treats a notification method sent
         with an id as a notification, so the client would wait forever."""
         msg_id = _request_id(data)
+        if isinstance(data, dict) and data.get("method") == _REFUSED_METHOD:
+            reason = str(data["params"]["message"])
+            if msg_id is None:
+                log.warning("dropped a message without an id: %s", reason)
+                return _Dropped()
+            return _Refused(msg_id, JsonRpcInvalidRequest(message=f"Invalid request: {reason}"))
         try:
             message = super().structure_message(data)
         except JsonRpcException as exc:
@@ -132,6 +186,8 @@ class ContainAIProtocol(LanguageServerProtocol):
         gets -32600 (pygls never answers it, so the client would hang)."""
         if isinstance(message, _Refused):
             self.refuse(message.id, message.error)
+            return
+        if isinstance(message, _Dropped):
             return
         method = getattr(message, "method", None)
         if (

@@ -35,7 +35,7 @@ from containai_rpc.service.run_decide import (
     RunFacts,
     RunPlan,
     Start,
-    cancelled_while_verifying,
+    cancelled_after_change,
     check_options,
     choose_isolation,
     create_spec,
@@ -144,7 +144,14 @@ def gather(
 
 
 def execute(ctx: RunContext, plan: RunPlan) -> RunResult:
-    """Carry the plan out, then verify; a cancel lands only once the container is whole."""
+    """Carry the plan out, then verify.
+
+    A cancel takes effect at the next step boundary before any further change (a
+    `hooks.checkpoint()` ahead of each: removing the old container, preparing the volume,
+    creating, starting) and then nothing more was changed. The point of no return is the
+    first change to a container (removing the old one, creating, starting); past it a
+    cancel only cuts the verification short, and the answer is the normal result, saying
+    what was done and that it was not verified."""
     engine, hooks = ctx.engine, ctx.hooks
     started = time.monotonic()
     if isinstance(plan, Start):
@@ -154,13 +161,13 @@ def execute(ctx: RunContext, plan: RunPlan) -> RunResult:
     elif isinstance(plan, Create):
         info = create(ctx, plan, preflight(ctx, plan))
     elif isinstance(plan, Start):
+        hooks.checkpoint()
         hooks.progress(f"Starting container {plan.existing.name}")
         engine.start(plan.existing.id)
         info = plan.existing
     else:
         info = plan.existing
-    # No safe point between removing an old container and starting its replacement:
-    # a cancel takes effect only here, once the container is whole, and says so.
+    ssh, checked = None, []
     try:
         info = wait_running(engine, info.id, hooks)
         record_state(ctx, plan)
@@ -169,10 +176,12 @@ def execute(ctx: RunContext, plan: RunPlan) -> RunResult:
         )
     except DomainError as exc:
         if exc.reason != "cancelled" or isinstance(plan, Attach):
-            raise
+            raise  # attach changed nothing: a cancel is a plain -32800
         record_state(ctx, plan)  # it is the workspace's container now (reset: new volume)
-        raise cancelled_while_verifying(plan) from exc
-    hooks.progress(f"{plan.name} is running ({time.monotonic() - started:.1f} s)")
+        info = engine.inspect(info.id) or info
+        checked = [cancelled_after_change(plan)]
+    else:
+        hooks.progress(f"{plan.name} is running ({time.monotonic() - started:.1f} s)")
     created = ctx.p.keep and isinstance(plan, Create | Recreate)
     keep = ctx.keep.with_entry(plan.name, None) if created else ctx.keep  # as `create` wrote
     answer = result(engine, plan, info, keep, dry_run=False)
@@ -196,6 +205,7 @@ def preflight(ctx: RunContext, plan: Create | Recreate) -> Preflight:
 def recreate(ctx: RunContext, plan: Recreate) -> ContainerInfo:
     ready = preflight(ctx, plan)
     old = plan.existing
+    ctx.hooks.checkpoint()  # the last one: removing the old container commits to a new one
     ctx.hooks.progress(f"Removing container {old.name} (the data volume is kept)")
     if old.running:
         ctx.engine.stop(old.id)
@@ -203,21 +213,32 @@ def recreate(ctx: RunContext, plan: Recreate) -> ContainerInfo:
     forget_removed(old, replaced=True)
     if ctx.p.reset:  # written ahead: a reset cut short still leads to its new volume
         record_state(ctx, plan)
-    return create(ctx, plan, ready)
+    return create(ctx, plan, ready, committed=True)
 
 
-def create(ctx: RunContext, plan: Create | Recreate, ready: Preflight) -> ContainerInfo:
-    """Volume, container (with a port chosen under the port lock), start."""
+def create(
+    ctx: RunContext, plan: Create | Recreate, ready: Preflight, *, committed: bool = False
+) -> ContainerInfo:
+    """Volume, container (with a port chosen under the port lock), start. Until the
+    container is created (unless `committed`, by a removed predecessor) a cancel stops at
+    the next step and undoes the one change made so far: a volume created just now
+    (empty, ours) is removed again, so nothing was changed."""
     engine, hooks = ctx.engine, ctx.hooks
+    if not committed:
+        hooks.checkpoint()
     hooks.progress(f"Preparing data volume {plan.volume}")
-    engine.ensure_volume(plan.volume)
+    new_volume = engine.ensure_volume(plan.volume)
+    if not committed and hooks.cancelled():
+        if new_volume:
+            engine.remove_volume(plan.volume)
+        hooks.checkpoint()
     if ctx.p.keep:
         set_keep(plan.name, None)  # a stale release of an old same-named container must not win
     hooks.progress(f"Creating container {plan.name}")
     with port_allocation():
         port = allocate(engine, ctx.settings.ssh_port_range) if ready.wants_ssh else None
         spec = create_spec(plan, ctx.p, ctx.settings, ready, engine.info(), port=port, tz=host_tz())
-        info = engine.create(spec)
+        info = engine.create(spec)  # the point of no return: from here on it is started
         hooks.progress(f"Starting container {plan.name}")
         engine.start(info.id)
     return info

@@ -323,12 +323,10 @@ def state_record(
 _DONE = {"create": "created", "recreate": "recreated", "start": "started"}
 
 
-def cancelled_while_verifying(plan: Create | Recreate | Start) -> DomainError:
-    """A cancel after the container is whole: it stays as it is, unverified, and we say so."""
-    return DomainError(
-        "cancelled",
-        f"Cancelled while verifying: container {plan.name} was {_DONE[plan.action]} and "
-        "is left as it is (not verified)",
-        hint="Run again to verify it.",
-        container=plan.name,
+def cancelled_after_change(plan: Create | Recreate | Start) -> str:
+    """The warning of a run cancelled past its point of no return: the result says what
+    was done, and that the container was left unverified."""
+    return (
+        f"Cancelled after container {plan.name} was {_DONE[plan.action]}: it is left as it "
+        "is (not verified); run again to verify it"
     )

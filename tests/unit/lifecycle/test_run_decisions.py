@@ -21,7 +21,7 @@ from containai_rpc.service.run_decide import (
     Refusal,
     RunFacts,
     Start,
-    cancelled_while_verifying,
+    cancelled_after_change,
     check_options,
     choose_isolation,
     create_spec,
@@ -283,15 +283,12 @@ def test_what_the_workspace_state_records(reset: bool, explicit: bool, source: s
 
 
 @pytest.mark.parametrize(("plan_type", "done"), [(Create, "created"), (Start, "started")])
-def test_a_cancel_while_verifying_says_what_was_done(plan_type: type, done: str):
+def test_a_cancel_past_the_point_of_no_return_says_what_was_done(plan_type: type, done: str):
     extra = {"existing": box()} if plan_type is Start else {}
     plan = plan_type(
         workspace=WS, name="app-main", volume="v", volume_source="cli", image="i", **extra
     )
-    error = cancelled_while_verifying(plan)
-    assert error.reason == "cancelled"
-    assert error.message == (
-        f"Cancelled while verifying: container app-main was {done} and is left as it is "
-        "(not verified)"
+    assert cancelled_after_change(plan) == (
+        f"Cancelled after container app-main was {done}: it is left as it is (not verified); "
+        "run again to verify it"
     )
-    assert error.details["container"] == "app-main"

@@ -168,7 +168,7 @@ def test_a_stopped_container_whose_port_was_taken_is_recreated(
     ]
 
 
-def test_a_cancel_lands_only_once_the_container_is_whole(
+def test_a_cancel_past_the_point_of_no_return_gives_the_result(
     fake_service: Service, fake_docker: FakeDocker, workspaces
 ):
     ws = workspaces("app")
@@ -178,10 +178,9 @@ def test_a_cancel_lands_only_once_the_container_is_whole(
         cancel[0] = cancel[0] or message.startswith("Starting container")
 
     hooks = Hooks(progress=progress, cancelled=lambda: cancel[0])
-    with pytest.raises(DomainError) as err:
-        fake_service.run(RunParams(workspace=str(ws)), hooks)
-    assert err.value.reason == "cancelled"
-    assert "was created and is left as it is" in err.value.message
+    ran = fake_service.run(RunParams(workspace=str(ws)), hooks)
+    assert ran.action == "create" and ran.state == "running"
+    assert ran.warnings is not None and "was created: it is left as it is" in ran.warnings[-1]
     assert fake_docker["default"].by_name("app-nogit") is not None
     assert state_of(ws)["container_name"] == "app-nogit"  # it is the workspace's now
 

@@ -110,7 +110,7 @@ async def test_the_progress_cancel_button_raises_the_flag():
     cancels.cancel("t-1")  # window/workDoneProgress/cancel
     with pytest.raises(JsonRpcException) as err:
         await task
-    assert err.value.code == REQUEST_FAILED  # not a $/cancelRequest: an ordinary failure
+    assert err.value.code == REQUEST_CANCELLED  # answered as a $/cancelRequest is
     assert err.value.data["reason"] == "cancelled"
     assert progress.sent[-1] == ("end", None)
     cancels.cancel("t-1")  # after the end the token is forgotten: nothing to set
