@@ -198,9 +198,10 @@ def ensure_include() -> None:
 
     ssh takes the first value it finds, so the line must come before the user's own
     `Host *` blocks. The rest of the file stays byte for byte; an include line of ours
-    first in the file but naming the folder differently (`~/.ssh/…`) is rewritten in
-    place when it does not load the folder we write, one elsewhere is moved to the top. The user's own config may be a symlink
-    (dotfile managers): it is written through, but only to a regular file of ours.
+    first in the file that does not load the folder we write (`~/.ssh/…` when `$HOME` is
+    not the login home) is rewritten in place, one elsewhere is moved to the top. The
+    user's own config may be a symlink (dotfile managers): it is written through, but only
+    to a regular file of ours.
     Call with `config_lock()` held.
     """
     path = user_ssh_config()
