@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import sys
 from typing import Any, NoReturn
@@ -13,6 +12,7 @@ from typing import Any, NoReturn
 from containai_rpc import __version__
 from containai_rpc.cli.commands import COMMANDS
 from containai_rpc.cli.commands.base import Command, UsageError
+from containai_rpc.cli.escape import json_text, printable, printable_values
 from containai_rpc.cli.phrasing import phrase_error
 from containai_rpc.cli.process import RpcError, spawn
 
@@ -58,12 +58,13 @@ class Confirmer:
 
     def __call__(self, message: str, actions: list[str]) -> str | None:
         warning, _, question = message.rpartition(". ")
+        warning, question = printable(warning), printable(question or message)
         if warning:
             print(f"[WARN] {warning}", file=sys.stderr)
         if self.assume_yes:
-            print(f"{question or message} yes (--yes)", file=sys.stderr)
+            print(f"{question} yes (--yes)", file=sys.stderr)
             return actions[0]
-        sys.stderr.write(f"{question or message} [y/N]: ")
+        sys.stderr.write(f"{question} [y/N]: ")
         sys.stderr.flush()
         answer = sys.stdin.readline()
         if not answer:
@@ -92,6 +93,7 @@ def config_file(args: argparse.Namespace) -> str | None:
 
 def progress_line(message: str) -> None:
     """A step line on stderr: rewritten in place on a terminal, plain lines otherwise."""
+    message = printable(message, one_line=True)
     if sys.stderr.isatty():
         sys.stderr.write(f"\r\033[K… {message}")
     else:
@@ -136,9 +138,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
         result = asyncio.run(execute(args.handler, args))
         if args.json:
             view = args.handler.json_view
-            text = json.dumps(view(result) if view else result, indent=2)
+            text = json_text(view(result) if view else result)
         else:
-            text = args.handler.render(result)
+            text = printable(args.handler.render(printable_values(result)))
         if text:
             print(text)
         code = 1 if args.handler.failed(result) else 0
@@ -147,14 +149,14 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except Cancelled:  # `Cancelled.` is on stderr already; nothing changed
         code = 0
     except UsageError as exc:
-        print(f"[ERROR] {exc}", file=sys.stderr)
+        print(f"[ERROR] {printable(str(exc))}", file=sys.stderr)
         print("Use 'cai --help' for usage", file=sys.stderr)
         code = 1
     except RpcError as exc:
         message, hint = phrase_error(exc.message, exc.data, argv[0])
-        print(f"[ERROR] {message}", file=sys.stderr)
+        print(f"[ERROR] {printable(message)}", file=sys.stderr)
         if hint:
-            print(f"[HINT] {hint}", file=sys.stderr)
+            print(f"[HINT] {printable(hint)}", file=sys.stderr)
         code = 1
     except KeyboardInterrupt:
         code = 130

@@ -35,6 +35,8 @@ from containai_rpc.errors import DomainError, Reason
 log = logging.getLogger(__name__)
 
 API_TIMEOUT_S = 120
+
+
 def _container_info(context: str, data: dict[str, Any]) -> ContainerInfo:
     state = data.get("State") or {}
     config = data.get("Config") or {}

@@ -89,5 +89,3 @@ def translate_errors(
 
 def _explain(exc: docker.errors.APIError) -> str:
     return str(exc.explanation or exc)
-
-

@@ -95,5 +95,3 @@ def _event_time(raw: dict[str, Any]) -> int:
         return int(raw.get("timeNano") or int(raw.get("time") or 0) * 1_000_000_000)
     except (TypeError, ValueError):
         return 0
-
-

@@ -1,9 +1,14 @@
 """Per-container host configs in `~/.ssh/containai.d` and the Include line that loads them.
 
-`ssh <container>` works from any terminal because `~/.ssh/config` starts with
-`Include ~/.ssh/containai.d/*.conf`, the layout the original tool uses too. HOME is read
-from the environment
-at call time, so tests (and users) can point it elsewhere.
+`ssh <container>` works from any terminal because `~/.ssh/config` starts with an
+`Include` of `containai.d/*.conf`, the layout the original tool uses too. The Include names
+the folder by its absolute path: ssh expands `~` to the login (passwd) home, not `$HOME`,
+so `ssh -F $HOME/.ssh/config` would otherwise miss our files whenever the two differ. An
+Include written with `~` (ours earlier, or the original's) is rewritten in place.
+HOME is read from the environment at call time, so tests (and users) can point it elsewhere.
+
+Nothing here follows a symlink or overwrites a file without our marker line
+(`ssh/safefiles.py`), and `containai.d` must be ours and not group/other-writable.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import os
 import pwd
 import re
 import shlex
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,13 +26,24 @@ from pathlib import Path
 
 from containai_rpc.errors import DomainError
 from containai_rpc.ssh.locking import ssh_lock
+from containai_rpc.ssh.safefiles import (
+    check_not_symlink,
+    ensure_private_dir,
+    first_line_nofollow,
+    read_nofollow,
+    refused,
+    strict_write,
+)
 from containai_rpc.workspace.config import Settings
 from containai_rpc.workspace.tomlfile import atomic_write
 
 MARKER = "# ContainAI SSH config for container:"
-INCLUDE_LINE = "Include ~/.ssh/containai.d/*.conf"
 SSH_USER = "agent"
-INCLUDE_RE = re.compile(r"^\s*include(\s*=\s*|\s+)\S*containai\.d/\*\.conf\s*$", re.IGNORECASE)
+INCLUDE_RE = re.compile(
+    r"^\s*include(?:\s*=\s*|\s+)(?P<q>\"?)(?P<path>[^\"]*containai\.d/\*\.conf)(?P=q)\s*$",
+    re.IGNORECASE,
+)
+_PLAIN_ARG_RE = re.compile(r"^[A-Za-z0-9_./+@:,=-]+$")
 _PORT_RE = re.compile(r"^\s*port(\s*=\s*|\s+)([0-9]{1,5})\s*$", re.IGNORECASE)
 
 
@@ -53,6 +70,43 @@ def host_config_dir() -> Path:
 
 def host_config_path(name: str) -> Path:
     return host_config_dir() / f"{name}.conf"
+
+
+def include_line() -> str:
+    """`Include <absolute containai.d>/*.conf`: right for whatever `$HOME` we run with."""
+    pattern = f"{host_config_dir()}/*.conf"
+    if _PLAIN_ARG_RE.match(pattern.replace("*", "")):
+        return f"Include {pattern}"
+    if any(c in pattern for c in '"\n\r'):
+        raise refused(
+            host_config_dir(),
+            "cannot be named in an SSH Include line (quotes or newlines in the path)",
+            "Run with a HOME whose path has no quotes or newlines.",
+        )
+    return f'Include "{pattern}"'
+
+
+def include_target(line: str, login_home: Path | None = None) -> Path | None:
+    """The folder an `Include …containai.d/*.conf` line loads, as ssh resolves it: `~` is
+    the login (passwd) home, a relative path is relative to `~/.ssh`."""
+    match = INCLUDE_RE.match(line)
+    if match is None:
+        return None
+    raw = match["path"].removesuffix("/*.conf")
+    base = login_home or _login_home() or home()
+    if raw == "~" or raw.startswith("~/"):
+        return base / raw[2:] if raw != "~" else base
+    if raw.startswith("~"):
+        return None  # ~otheruser/…: not ours
+    path = Path(raw)
+    return path if path.is_absolute() else base / ".ssh" / path
+
+
+def _login_home() -> Path | None:
+    try:
+        return Path(pwd.getpwuid(os.getuid()).pw_dir)
+    except KeyError:
+        return None
 
 
 @contextmanager
@@ -106,14 +160,25 @@ def render_host_config(
 def write_host_config(
     name: str, port: int, key: Path, known_hosts: Path, settings: Settings
 ) -> Path:
-    """Write `<name>.conf` (0600, dir 0700) and make sure the Include line is in place."""
+    """Write `<name>.conf` (0600, dir 0700) and make sure the Include line is in place.
+
+    Refused (`sshSetupFailed`, with the fix): a `containai.d` not ours or writable by
+    group/others, a `<name>.conf` that is a symlink, or one without our marker line.
+    """
     path = host_config_path(name)
     text = render_host_config(name, port, key, known_hosts, settings)
     with config_lock():
-        _ensure_dir(path.parent.parent, fix=False)
-        _ensure_dir(path.parent, fix=True)
+        path.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        ensure_private_dir(path.parent)
+        if check_not_symlink(path) and not is_ours(path):
+            raise refused(
+                path,
+                "was not written by ContainAI (its first line is not our marker); "
+                "not overwriting it",
+                f"Move it aside (`mv {path} {path}.bak`) or delete it, then run again.",
+            )
         if not _same_settings(path, text):  # an attach leaves the file (and its watchers) alone
-            atomic_write(path, text)
+            strict_write(path, text)
         ensure_include()
     return path
 
@@ -124,28 +189,23 @@ def _same_settings(path: Path, text: str) -> bool:
     def settings(s: str) -> list[str]:
         return [line for line in s.splitlines() if not line.startswith("# Generated at:")]
 
-    try:
-        return is_ours(path) and settings(path.read_text(encoding="utf-8")) == settings(text)
-    except (OSError, UnicodeDecodeError):
-        return False
-
-
-def _ensure_dir(path: Path, *, fix: bool) -> None:
-    """Create with 0700; `fix` also tightens an existing one (only for our own folder)."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if fix and path.stat().st_mode & 0o777 != 0o700:
-        path.chmod(0o700)
+    current = read_nofollow(path)
+    return current is not None and is_ours(path) and settings(current) == settings(text)
 
 
 def ensure_include() -> None:
-    """`Include …containai.d/*.conf` as the first effective line of ~/.ssh/config.
+    """`Include <containai.d>/*.conf` as the first effective line of ~/.ssh/config.
 
     ssh takes the first value it finds, so the line must come before the user's own
-    `Host *` blocks. The rest of the file stays byte for byte; an existing include line
-    elsewhere is moved to the top; a symlinked config is written through.
+    `Host *` blocks. The rest of the file stays byte for byte; an include line of ours
+    first in the file that does not load the folder we write (`~/.ssh/…` when `$HOME` is
+    not the login home) is rewritten in place, one elsewhere is moved to the top. The
+    user's own config may be a symlink (dotfile managers): it is written through, but only
+    to a regular file of ours.
     Call with `config_lock()` held.
     """
     path = user_ssh_config()
+    ours = include_line()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -154,32 +214,72 @@ def ensure_include() -> None:
         raise DomainError(
             "sshSetupFailed",
             f"{path}: cannot read it to add the Include line ({exc})",
-            hint=f"Add '{INCLUDE_LINE}' as its first line yourself.",
+            hint=f"Add '{ours}' as its first line yourself.",
             file=str(path),
         ) from None
     lines = text.splitlines(keepends=True)
-    effective = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    if effective and INCLUDE_RE.match(effective[0]):
+    effective = [
+        i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if effective and INCLUDE_RE.match(lines[effective[0]]):
+        if _loads_our_dir(lines[effective[0]]) and not any(
+            INCLUDE_RE.match(lines[i]) for i in effective[1:]
+        ):
+            return
+        first = effective[0]
+        new = [
+            ours + "\n" if i == first else line
+            for i, line in enumerate(lines)
+            if i == first or not INCLUDE_RE.match(line)
+        ]
+        _write_user_config(path, "".join(new))
         return
     rest = "".join(line for line in lines if not INCLUDE_RE.match(line))
-    atomic_write(path, INCLUDE_LINE + "\n" + ("\n" + rest if rest else ""))
+    _write_user_config(path, ours + "\n" + ("\n" + rest if rest else ""))
+
+
+def _loads_our_dir(line: str) -> bool:
+    """Whether an Include line loads the folder we write (as ssh resolves `~`)."""
+    target = include_target(line)
+    return target is not None and _same_dir(target, host_config_dir())
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _write_user_config(path: Path, text: str) -> None:
+    """The user's ~/.ssh/config: through a symlink only to a regular file owned by us."""
+    if path.is_symlink():
+        target = path.resolve()
+        try:
+            st = target.stat()
+        except FileNotFoundError:
+            st = None
+        if st is not None and (not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid()):
+            raise refused(
+                path,
+                f"is a symlink to {target}, which is not a regular file of yours; "
+                "not writing through it",
+                f"Add '{include_line()}' as the first line of the file yourself.",
+            )
+    atomic_write(path, text)
 
 
 def is_ours(path: Path) -> bool:
-    """Only files whose first line is our marker are ever rewritten or deleted
-    (as the original's `ssh cleanup`)."""
-    try:
-        with path.open(encoding="utf-8", errors="replace") as f:
-            return f.readline().startswith(MARKER)
-    except OSError:
-        return False
+    """Only regular files (never symlinks) whose first line is our marker are ever
+    rewritten or deleted (as the original's `ssh cleanup`)."""
+    line = first_line_nofollow(path)
+    return line is not None and line.startswith(MARKER)
 
 
 def configured_port(path: Path) -> int | None:
     """The `Port` of a host config file, for cleaning known_hosts when the label is gone."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        text = read_nofollow(path)
+    except DomainError:
+        return None
+    if text is None:
         return None
     for line in text.splitlines():
         match = _PORT_RE.match(line)
@@ -196,8 +296,17 @@ def our_host_configs() -> list[HostConfig]:
     return [
         HostConfig(path.name.removesuffix(".conf"), path, configured_port(path))
         for path in sorted(folder.glob("*.conf"))
-        if path.is_file() and is_ours(path)
+        if is_ours(path)
     ]
+
+
+def foreign_entries() -> list[Path]:
+    """`*.conf` files in containai.d that ssh would load but we did not write (symlinks,
+    files without our marker): doctor names them, nothing deletes them."""
+    folder = host_config_dir()
+    if not folder.is_dir():
+        return []
+    return [path for path in sorted(folder.glob("*.conf")) if not is_ours(path)]
 
 
 def remove_host_config(name: str) -> int | None:
@@ -216,10 +325,7 @@ def connect_command(name: str) -> str:
 
     Without `-F`, ssh reads the config of the passwd home, not `$HOME`.
     """
-    try:
-        login_home = Path(pwd.getpwuid(os.getuid()).pw_dir)
-    except KeyError:
-        login_home = None
+    login_home = _login_home()
     if login_home is not None and login_home.resolve() == home().resolve():
         return shlex.join(["ssh", name])
     return shlex.join(["ssh", "-F", str(user_ssh_config()), name])

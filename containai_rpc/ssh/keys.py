@@ -4,12 +4,17 @@ The original tool uses the same key."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 from containai_rpc.errors import DomainError
 from containai_rpc.ssh.locking import ssh_lock
+from containai_rpc.ssh.safefiles import (
+    check_not_symlink,
+    ensure_private_dir,
+    read_nofollow,
+    strict_write,
+)
 from containai_rpc.workspace.state import config_dir
 
 KEY_NAME = "id_containai"
@@ -47,26 +52,28 @@ def ensure_key() -> str:
     """The public key line (`ssh-ed25519 AAAA… containai`), creating the pair on first need.
 
     The directory is kept at 0700 and the private key at 0600 (ssh refuses looser ones);
-    a lost `.pub` is derived again from the private key.
+    a lost `.pub` is derived again from the private key. A folder not ours or writable by
+    group/others, and a key or `.pub` that is a symlink, are refused.
     """
     key = key_path()
     with ssh_lock("key", timeout_s=30.0):
-        key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if key.parent.stat().st_mode & 0o777 != 0o700:
-            key.parent.chmod(0o700)
+        ensure_private_dir(key.parent)
         public = key.with_name(KEY_NAME + ".pub")
-        if not key.exists():
-            public.unlink(missing_ok=True)
+        has_public = check_not_symlink(public)
+        if not check_not_symlink(key):
+            if has_public:
+                public.unlink()
             _keygen(
                 ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", KEY_COMMENT, "-f", str(key)]
             )
         if key.stat().st_mode & 0o777 != 0o600:
             key.chmod(0o600)
-        if not public.exists():
+        text = read_nofollow(public)
+        if text is None:
             derived = _keygen(["ssh-keygen", "-y", "-f", str(key)]).split()[:2]
-            public.write_text(" ".join([*derived, KEY_COMMENT]) + "\n", encoding="utf-8")
-            os.chmod(public, 0o644)
-        fields = public.read_text(encoding="utf-8").split()
+            text = " ".join([*derived, KEY_COMMENT]) + "\n"
+            strict_write(public, text, mode=0o644)
+        fields = text.split()
     if len(fields) < 2:
         raise DomainError(
             "sshSetupFailed",

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from containai_rpc.errors import DomainError
 from containai_rpc.ssh.locking import ssh_lock
+from containai_rpc.ssh.safefiles import ensure_private_dir, read_nofollow, strict_write
 from containai_rpc.workspace.state import config_dir
-from containai_rpc.workspace.tomlfile import atomic_write
 
 LOCK_TIMEOUT_S = 10.0
 _KEY_TYPE_RE = re.compile(r"^(ssh|ecdsa|sk)-[a-z0-9@.-]+$")
@@ -97,19 +97,18 @@ def _matches(line: str, hosts: Iterable[str]) -> bool:
 
 @contextmanager
 def _editing() -> Iterator[list[str]]:
-    """The file's lines under the lock; written back (0600) only if the list changed."""
+    """The file's lines under the lock; written back (0600) only if the list changed.
+
+    The folder must be ours and not group/other-writable; a symlinked file is refused."""
     path = known_hosts_path()
     with ssh_lock("known_hosts", timeout_s=LOCK_TIMEOUT_S):
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            text = ""
-        lines = text.splitlines()
+        ensure_private_dir(path.parent)
+        text = read_nofollow(path)
+        lines = (text or "").splitlines()
         before = list(lines)
         yield lines
-        if lines != before or not path.exists():
-            atomic_write(path, "".join(f"{line}\n" for line in lines))
+        if lines != before or text is None:
+            strict_write(path, "".join(f"{line}\n" for line in lines))
 
 
 def _entry(port: int, key: HostKey) -> str:
@@ -118,9 +117,8 @@ def _entry(port: int, key: HostKey) -> str:
 
 def has_entries(port: int) -> bool:
     """Whether we already trust host keys for the container on `port`."""
-    try:
-        text = known_hosts_path().read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
+    text = read_nofollow(known_hosts_path())
+    if text is None:
         return False
     return any(_matches(line, host_names(port)) for line in text.splitlines())
 
@@ -162,7 +160,7 @@ def check(port: int, keys: list[HostKey], container: str) -> None:
 
 def forget(port: int, name: str | None = None) -> None:
     """Drop every entry of a removed container, as the original does on removal."""
-    if not known_hosts_path().exists():
+    if not known_hosts_path().is_file():
         return
     with _editing() as lines:
         lines[:] = [line for line in lines if not _matches(line, host_names(port, name))]

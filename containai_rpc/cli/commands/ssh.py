@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from containai_rpc.cli.commands.base import Command, params, target_arguments
+from containai_rpc.cli.escape import printable
 
 SHELL_COMMAND = "cd /home/agent/workspace && exec bash -l"
 
@@ -26,7 +27,7 @@ def _exec_ssh(r: dict[str, Any]) -> None:
     """Replace this process with `ssh -t <alias> 'cd … && exec bash -l'`."""
     ssh = r.get("ssh")
     if not ssh:
-        name = r["containerName"]
+        name = printable(r["containerName"], one_line=True)
         print(
             f"[ERROR] Container {name} has no SSH access (its image has no sshd or SSH "
             f"setup failed); use: docker exec -it {name} sh",
@@ -40,7 +41,8 @@ def _exec_ssh(r: dict[str, Any]) -> None:
     try:
         os.execvp(argv[0], argv)
     except OSError as exc:
-        print(f"[ERROR] Cannot run {argv[0]}: {exc.strerror or exc}", file=sys.stderr)
+        what = printable(f"{argv[0]}: {exc.strerror or exc}")
+        print(f"[ERROR] Cannot run {what}", file=sys.stderr)
         raise SystemExit(1) from None
 
 

@@ -26,6 +26,7 @@ from containai_rpc.service.doctor.ssh import (
     ports_check,
     ssh_client_check,
     ssh_dir_check,
+    ssh_home_check,
     ssh_include_check,
     ssh_key_check,
 )
@@ -52,6 +53,7 @@ def doctor(engines: Callable[[], EngineSet], p: DoctorParams) -> DoctorResult:
         *isolation_checks(probed.selected, effective, isolation),
         image,
         ssh_client_check(),
+        ssh_home_check(),
         ssh_key_check(),
         ssh_dir_check(),
         ssh_include_check(),

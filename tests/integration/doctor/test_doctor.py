@@ -16,7 +16,7 @@ import pytest
 
 from containai_rpc.protocol.doctor import DoctorParams, DoctorResult
 from containai_rpc.service import Service
-from containai_rpc.ssh.hostconfig import MARKER, host_config_dir, user_ssh_config
+from containai_rpc.ssh.hostconfig import MARKER, host_config_dir, include_line, user_ssh_config
 
 pytestmark = pytest.mark.engine
 
@@ -145,6 +145,6 @@ def test_ssh_set_up_but_include_missing_warns(sandbox):
     assert checks["ssh.configDir"].status == "ok"
     assert "1 host config" in checks["ssh.configDir"].detail
     assert checks["ssh.include"].status == "warn"
-    assert "Include ~/.ssh/containai.d/*.conf" in (checks["ssh.include"].hint or "")
+    assert include_line() in (checks["ssh.include"].hint or "")
     assert result.ok  # a warning: the next run puts the line back
     assert Path(user_ssh_config()).read_text() == "Host *\n    ServerAliveInterval 30\n"

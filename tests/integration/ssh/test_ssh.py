@@ -34,7 +34,6 @@ from containai_rpc.service import Service
 pytestmark = pytest.mark.engine
 
 PRODUCT_IMAGE = "containai:latest"
-INCLUDE = "Include ~/.ssh/containai.d/*.conf"
 USER_SSH_CONFIG = """# my own ssh settings
 Host github.com
     User git   # keep this comment
@@ -116,6 +115,11 @@ def _host_lines(box, port: int) -> list[str]:
     return [line for line in _known_hosts(box).splitlines() if f"]:{port} " in line]
 
 
+def _include(box) -> str:
+    """Our Include line: the folder by its absolute path (ssh's `~` is the passwd home)."""
+    return f"Include {box.home}/.ssh/containai.d/*.conf"
+
+
 def _conf(box, name: str) -> Path:
     return box.home / ".ssh" / "containai.d" / f"{name}.conf"
 
@@ -170,7 +174,10 @@ def test_run_gives_ssh_login_fresh_keeps_it_and_remove_forgets_it(ssh_box, port_
     # A second container: the user's file is kept, the Include added once.
     second = run(other)
     assert second["ssh"]["port"] != port
-    assert user_config.read_text() == f"{INCLUDE}\n\n{USER_SSH_CONFIG}"
+    assert (
+        user_config.read_text()
+        == f"Include {box.home}/.ssh/containai.d/*.conf\n\n{USER_SSH_CONFIG}"
+    )
 
     # fresh: new host keys, refreshed known_hosts, no prompt or warning.
     before = _host_lines(box, port)
@@ -193,7 +200,10 @@ def test_run_gives_ssh_login_fresh_keeps_it_and_remove_forgets_it(ssh_box, port_
     assert _host_lines(box, port) == []
     assert _conf(box, second["containerName"]).exists()
     assert _host_lines(box, second["ssh"]["port"])
-    assert user_config.read_text() == f"{INCLUDE}\n\n{USER_SSH_CONFIG}"
+    assert (
+        user_config.read_text()
+        == f"Include {box.home}/.ssh/containai.d/*.conf\n\n{USER_SSH_CONFIG}"
+    )
 
 
 def test_changed_host_key_taken_port_and_stale_config_cleanup(ssh_box):

@@ -18,7 +18,7 @@ import pytest
 from containai_rpc.errors import DomainError
 from containai_rpc.ssh import hostconfig, keys, known_hosts
 from containai_rpc.ssh.access import remove_access
-from containai_rpc.ssh.hostconfig import INCLUDE_LINE
+from containai_rpc.ssh.hostconfig import include_line
 from containai_rpc.ssh.known_hosts import HostKey
 from containai_rpc.ssh.ports import pick_port
 from containai_rpc.workspace.config import DEFAULT_SSH_PORT_RANGE, Settings
@@ -126,14 +126,14 @@ def test_include_line_is_added_once_and_the_users_file_kept_byte_for_byte(home: 
     user_config.write_text(USER_CONFIG)
     for i in range(3):
         _write_conf(f"app-{i}", 2300 + i)
-    assert user_config.read_text() == f"{INCLUDE_LINE}\n\n{USER_CONFIG}"
+    assert user_config.read_text() == f"{include_line()}\n\n{USER_CONFIG}"
     # Our hosts win over the user's `Host *` because the Include comes first.
     assert _ssh_g(user_config, "app-2")["port"] == "2302"
 
 
 def test_missing_config_gets_just_the_include_line(home: Path) -> None:
     _write_conf("solo-main", 2300)
-    assert (home / ".ssh" / "config").read_text() == f"{INCLUDE_LINE}\n"
+    assert (home / ".ssh" / "config").read_text() == f"{include_line()}\n"
     assert _mode(home / ".ssh") == 0o700
 
 
@@ -142,13 +142,13 @@ def test_include_line_further_down_moves_to_the_top(home: Path) -> None:
     user_config.parent.mkdir(mode=0o700)
     user_config.write_text("Host a\n  User b\ninclude   ~/.ssh/containai.d/*.conf\nHost c\n")
     _write_conf("x-main", 2300)
-    assert user_config.read_text() == f"{INCLUDE_LINE}\n\nHost a\n  User b\nHost c\n"
+    assert user_config.read_text() == f"{include_line()}\n\nHost a\n  User b\nHost c\n"
 
 
 def test_config_already_including_is_not_rewritten(home: Path) -> None:
     user_config = home / ".ssh" / "config"
     user_config.parent.mkdir(mode=0o700)
-    original = "# dotfiles\nInclude ~/.ssh/containai.d/*.conf\nHost a\n"
+    original = f"# dotfiles\n{include_line()}\nHost a\n"
     user_config.write_text(original)
     before = user_config.stat().st_ino
     _write_conf("x-main", 2300)
@@ -164,7 +164,7 @@ def test_symlinked_config_stays_a_symlink(home: Path, tmp_path: Path) -> None:
     (home / ".ssh" / "config").symlink_to(target)
     _write_conf("x-main", 2300)
     assert (home / ".ssh" / "config").is_symlink()
-    assert target.read_text() == f"{INCLUDE_LINE}\n\n{USER_CONFIG}"
+    assert target.read_text() == f"{include_line()}\n\n{USER_CONFIG}"
 
 
 def test_only_files_with_our_marker_are_listed_or_removed(home: Path) -> None:
