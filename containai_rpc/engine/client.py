@@ -29,12 +29,15 @@ from containai_rpc.engine.models import (
     ExecResult,
     ImageInfo,
     Mount,
+    VolumeInfo,
 )
 from containai_rpc.errors import DomainError, Reason
 
 log = logging.getLogger(__name__)
 
 API_TIMEOUT_S = 120
+
+
 def _container_info(context: str, data: dict[str, Any]) -> ContainerInfo:
     state = data.get("State") or {}
     config = data.get("Config") or {}
@@ -230,6 +233,24 @@ class Engine:
                 return False
             raise
         return True
+
+    def volume_info(self, name: str) -> VolumeInfo | None:
+        """The volume's labels and the non-managed containers mounting it; None: missing."""
+        try:
+            with self._guard(not_found="volumeNotFound"):
+                data = self._api.inspect_volume(name)
+        except DomainError as exc:
+            if exc.reason == "volumeNotFound":
+                return None
+            raise
+        with self._guard():
+            rows = self._api.containers(all=True, filters={"volume": name})
+        foreign = tuple(
+            (row.get("Names") or [row["Id"]])[0].lstrip("/")
+            for row in rows
+            if (row.get("Labels") or {}).get(MANAGED_LABEL) != "true"
+        )
+        return VolumeInfo(labels=dict(data.get("Labels") or {}), foreign_users=foreign)
 
     def ensure_volume(self, name: str) -> bool:
         """Create the named volume if missing; True when it was created now."""
