@@ -60,7 +60,6 @@ def test_the_protocol_names_what_the_service_uses():
         "volume_exists",
         "volume_helper",
         "volume_info",
-        "volume_helper",
     ]
     assert set(Engine.__annotations__) == {"context", "endpoint"}
 
