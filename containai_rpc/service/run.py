@@ -49,13 +49,14 @@ from containai_rpc.service.run_decide import (
 from containai_rpc.service.summary import KeepPolicy, isolation_of, to_summary
 from containai_rpc.service.verify import SSHD_DEADLINE_S, verify_start, wait_running
 from containai_rpc.ssh.ports import allocate, port_allocation, taken_port
-from containai_rpc.workspace.config import Settings, repo_config_path
+from containai_rpc.workspace.config import Settings
 from containai_rpc.workspace.locks import locked
 from containai_rpc.workspace.paths import (
     check_workspace_allowed,
     normalize_path,
     workspace_reset_volume_name,
 )
+from containai_rpc.workspace.repoconfig import find_repo_config
 from containai_rpc.workspace.state import explicit_config_file, set_keep, update_workspace_state
 from containai_rpc.workspace.userconfig import UserConfig
 
@@ -165,7 +166,7 @@ def repo_volume(engine: Engine, workspace: str, volume: str, source: str) -> Rep
     """What the engine says about a volume a repository's config chose (else None)."""
     if source != "repo-local":
         return None
-    config = str(repo_config_path(workspace) or "the repository's .containai/config.toml")
+    config = str(find_repo_config(workspace) or "the repository's .containai/config.toml")
     found = engine.volume_info(volume)
     if found is None:
         return RepoVolume(config, exists=False)

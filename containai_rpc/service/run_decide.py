@@ -31,7 +31,8 @@ from containai_rpc.engine.models import (
 )
 from containai_rpc.errors import DomainError, Reason, conflicting
 from containai_rpc.protocol.models import RunAction, RunParams, VolumeMismatch
-from containai_rpc.workspace.config import Settings, memory_bytes
+from containai_rpc.workspace.config import Settings
+from containai_rpc.workspace.limits import cpus_limit, memory_limit
 
 
 def check_options(p: RunParams) -> None:
@@ -92,13 +93,10 @@ class RunFacts:
 
 @dataclass(frozen=True)
 class RepoVolume:
-    """A data volume chosen by a repository's `.containai/config.toml`, as found.
-
-    Such a file comes with the code, not from the user: the volume is mounted only if it
-    is new, ContainAI's (`containai.managed=true`) or approved (`approveVolume`), and
-    never while a container that is not ContainAI's mounts it. An approval is recorded as
-    the workspace state's `data_volume`, which then wins over the repository's config.
-    """
+    """A data volume chosen by a repository's `.containai/config.toml` (it comes with the
+    code, not from the user): mounted only if new, ContainAI's (`containai.managed=true`)
+    or approved (`approveVolume`, recorded as the workspace state's `data_volume`, which
+    then wins), never while a container that is not ContainAI's mounts it."""
 
     config: str
     exists: bool
@@ -343,31 +341,10 @@ def create_spec(
         ssh_port=port,
         runtime=ready.runtime,
         reduced_isolation=ready.reduced,
-        memory=memory_limit(settings, engine),
-        cpus=cpus_limit(settings, engine),
+        memory=memory_limit(settings.memory, "memory" in settings.repo_limits, engine.mem_total),
+        cpus=cpus_limit(settings.cpus, "cpus" in settings.repo_limits, engine.ncpu),
         environment={"CAI_HOST_WORKSPACE": plan.workspace, "TZ": tz},
     )
-
-
-def memory_limit(settings: Settings, engine: EngineInfo) -> str:
-    """The configured limit, else half the engine's memory (at least 2g); a limit only a
-    repository's config set may lower that default, not raise it."""
-    default = f"{max(2, engine.mem_total // 2**30 // 2)}g"
-    if settings.memory is None:
-        return default
-    if "memory" in settings.repo_limits and memory_bytes(settings.memory) > memory_bytes(default):
-        return default
-    return settings.memory
-
-
-def cpus_limit(settings: Settings, engine: EngineInfo) -> float:
-    """As `memory_limit`, for CPUs (default: half the engine's, at least 1)."""
-    default = float(max(1, engine.ncpu // 2))
-    if settings.cpus is None:
-        return default
-    if "cpus" in settings.repo_limits:
-        return min(settings.cpus, default)
-    return settings.cpus
 
 
 def cpus_beyond_engine(settings: Settings, engine: EngineInfo) -> Refusal | None:

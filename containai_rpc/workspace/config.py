@@ -13,7 +13,6 @@ those are read from the user config and the environment only.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 from collections.abc import Mapping
@@ -28,6 +27,8 @@ from containai_rpc.core.naming import (
     validate_volume_name,
 )
 from containai_rpc.errors import DomainError
+from containai_rpc.workspace.limits import container_limits, tighten
+from containai_rpc.workspace.repoconfig import find_repo_config
 from containai_rpc.workspace.state import (
     load_user_config,
     read_workspace_state,
@@ -40,18 +41,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_VOLUME = "containai-data"
 DEFAULT_IMAGE = "containai:latest"
 DEFAULT_SSH_PORT_RANGE = (2300, 2500)
-REPO_CONFIG = Path(".containai") / "config.toml"
 CONFIG_KEYS = ("container_name", "context", "created_at", "data_volume", "image")
 
 _USER_ONLY_SECTIONS = ("isolation", "ssh", "secure_engine", "engine", "image")
 _CONTEXT_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _FORWARD_RE = re.compile(r"^([0-9]+):([a-zA-Z0-9._-]+):([0-9]+)$")
-_MEMORY_RE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([bkmgBKMG]?)$")
-_MEMORY_UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30}
-MEMORY_MIN = 6 * 2**20  # the engine refuses less
-MEMORY_MAX = 2**44  # 16 TiB: far beyond any host this runs on
-CPUS_MIN = 0.01  # the engine's granularity
-CPUS_MAX = 1024.0
 _IMAGE_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$")
 _VOLUME_RULE = "A volume name is 1-255 characters of [a-zA-Z0-9_.-], starting alphanumeric."
 _TRUE = {"1", "true", "yes"}
@@ -75,56 +69,6 @@ class Settings(BaseModel):
     """`memory`/`cpus` set by a repository's config alone (the user set none): such a
     value may lower the default limit, never raise it."""
     contexts: list[str] = []
-
-
-def _find_repo_config(workspace: str) -> Path | None:
-    """The repository's `.containai/config.toml`, if one may be trusted.
-
-    In a git repository: the nearest one from the workspace up to the repository root
-    (the first directory holding `.git`, file or dir), never above it. Outside git: only
-    the workspace's own, so a file some other local user left in a shared parent (say
-    `/tmp/.containai/`) never applies. A file not owned by the user, or writable by group
-    or others, is ignored with a warning.
-    """
-    start = Path(workspace)
-    chain: list[Path] = []
-    directory = start
-    while True:
-        chain.append(directory)
-        try:
-            if (directory / ".git").exists():
-                break
-        except OSError:  # an unreadable directory on the way: no repository found
-            chain = [start]
-            break
-        if directory == directory.parent:
-            chain = [start]  # not in a repository: the workspace's own file only
-            break
-        directory = directory.parent
-    for directory in chain:
-        candidate = directory / REPO_CONFIG
-        try:
-            if not candidate.is_file():
-                continue
-            st = candidate.stat()
-        except OSError:  # an unreadable directory on the way ends the search
-            return None
-        if st.st_uid != os.getuid() or st.st_mode & 0o022:
-            logger.warning(
-                "%s is ignored: a repository config must be owned by you and writable by "
-                "you only (owner uid %d, mode %o)",
-                candidate,
-                st.st_uid,
-                st.st_mode & 0o777,
-            )
-            return None
-        return candidate
-    return None
-
-
-def repo_config_path(workspace: str) -> Path | None:
-    """The repository config that applies to `workspace` (see `_find_repo_config`)."""
-    return _find_repo_config(workspace)
 
 
 def _is_under(workspace: str, key: str) -> int:
@@ -219,7 +163,7 @@ def resolve_data_volume(
             "Invalid volume name in workspace state: %s, skipping",
             quote_for_message(state_volume),
         )
-    repo = _find_repo_config(workspace)
+    repo = find_repo_config(workspace)
     if repo is not None:
         found = _volume_in(_load_repo_config(repo), repo, workspace, repo_local=True)
         if found is not None:
@@ -329,57 +273,9 @@ def _user_settings(user: dict[str, Any], invalid: _Invalid) -> dict[str, Any]:
     return found
 
 
-def memory_bytes(value: str) -> int:
-    """Bytes of a validated `[container] memory` value ("4g", "512m", "1073741824")."""
-    match = _MEMORY_RE.match(value)
-    if match is None:
-        raise ValueError(value)
-    return int(float(match[1]) * _MEMORY_UNITS[match[2].lower()])
-
-
 def _container_settings(data: dict[str, Any], invalid: _Invalid) -> dict[str, Any]:
-    """[container] resource limits; allowed in a repository's config too.
-
-    Checked here, before `run` changes anything: a value the engine would refuse (or
-    read as "no limit") must never cost an existing container.
-    """
-    section = _section(data, "container", invalid.path)
-    found: dict[str, Any] = {}
-    memory = section.get("memory")
-    if memory is not None:
-        # no "t": the engine does not accept it
-        expected = 'a size like "4g" (units b, k, m, g) between 6m and 16384g'
-        if not isinstance(memory, str) or not _MEMORY_RE.match(memory.strip()):
-            raise invalid("container.memory", memory, expected)
-        if not MEMORY_MIN <= memory_bytes(memory.strip()) <= MEMORY_MAX:
-            raise invalid("container.memory", memory, expected)
-        found["memory"] = memory.strip()
-    cpus = section.get("cpus")
-    if cpus is not None:
-        if (
-            isinstance(cpus, bool)
-            or not isinstance(cpus, int | float)
-            or not math.isfinite(cpus)
-            or not CPUS_MIN <= cpus <= CPUS_MAX
-        ):
-            raise invalid("container.cpus", cpus, f"a number from {CPUS_MIN} to {CPUS_MAX:g}")
-        found["cpus"] = float(cpus)
-    return found
-
-
-def _tighten(user: dict[str, Any], repo: dict[str, Any]) -> dict[str, Any]:
-    """A repository's limits may lower the user's, never raise them."""
-    found = dict(repo)
-    if (
-        "memory" in repo
-        and "memory" in user
-        and memory_bytes(user["memory"]) <= memory_bytes(repo["memory"])
-    ):
-        found["memory"] = user["memory"]
-    if "cpus" in repo and "cpus" in user:
-        found["cpus"] = min(user["cpus"], repo["cpus"])
-    found["repo_limits"] = tuple(k for k in ("memory", "cpus") if k in repo and k not in user)
-    return found
+    """[container] resource limits; allowed in a repository's config too."""
+    return container_limits(_section(data, "container", invalid.path), invalid)
 
 
 def _env_settings(env: Mapping[str, str]) -> dict[str, Any]:
@@ -418,7 +314,7 @@ def _resolve_settings(
     layers.append(("user-global", _user_settings(user, user_invalid)))
     user_limits = _container_settings(user, user_invalid)
     layers.append(("user-global", user_limits))
-    repo = _find_repo_config(workspace) if workspace else None
+    repo = find_repo_config(workspace) if workspace else None
     if repo is not None:
         data = _load_repo_config(repo)
         for name in _USER_ONLY_SECTIONS:
@@ -430,7 +326,7 @@ def _resolve_settings(
                     user_config_path(),
                 )
         repo_limits = _container_settings(data, _Invalid(repo))
-        layers.append(("repo-local", _tighten(user_limits, repo_limits)))
+        layers.append(("repo-local", tighten(user_limits, repo_limits)))
     layers.append(("env", _env_settings(env)))
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
