@@ -11,6 +11,8 @@ from typing import Any
 
 FLAGS = {
     "all": "--all",
+    "allowSystemWorkspace": "--allow-system-workspace",
+    "approveVolume": "--approve-volume",
     "container": "--container",
     "context": "--context",
     "dataVolume": "--data-volume",
@@ -113,6 +115,15 @@ REASONS: dict[str, Phrase] = {
         f"{FRESH} to recreate the container on the requested volume (the current volume is kept)."
     ),
     "workspaceMismatch": _mismatch,
+    "volumeNotApproved": lambda m, h, _d, _c: (
+        m,
+        (h or "")
+        .replace("run again with approveVolume", "run again with 'cai run --approve-volume'")
+        .replace("pass dataVolume", "pass --data-volume"),
+    ),
+    "workspaceRefused": _hint(
+        "Use a project directory as the workspace, or --allow-system-workspace to mount it anyway."
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from containai_rpc.engine.models import (
     ExecResult,
     ImageInfo,
     Mount,
+    VolumeInfo,
 )
 from containai_rpc.engine.port import Engine, EventSource
 
@@ -34,4 +35,5 @@ __all__ = [
     "ExecResult",
     "ImageInfo",
     "Mount",
+    "VolumeInfo",
 ]

@@ -29,7 +29,10 @@ from containai_rpc.engine.models import (
     ExecResult,
     ImageInfo,
     Mount,
+    VolumeInfo,
 )
+from containai_rpc.engine.volumes import inspect_volume
+from containai_rpc.engine.volumes import volume_info as describe_volume
 from containai_rpc.errors import DomainError, Reason
 
 log = logging.getLogger(__name__)
@@ -224,14 +227,11 @@ class Engine:
     # ------------------------------------------------------------------ volumes, images
 
     def volume_exists(self, name: str) -> bool:
-        try:
-            with self._guard(not_found="volumeNotFound"):
-                self._api.inspect_volume(name)
-        except DomainError as exc:
-            if exc.reason == "volumeNotFound":
-                return False
-            raise
-        return True
+        return inspect_volume(self, name) is not None
+
+    def volume_info(self, name: str) -> VolumeInfo | None:
+        """The volume's labels and the non-managed containers mounting it; None: missing."""
+        return describe_volume(self, name)
 
     def ensure_volume(self, name: str) -> bool:
         """Create the named volume if missing; True when it was created now."""

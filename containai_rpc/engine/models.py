@@ -103,6 +103,19 @@ class ContainerInfo:
 
 
 @dataclass(frozen=True)
+class VolumeInfo:
+    """An existing volume: its labels and the containers without our label mounting it."""
+
+    labels: dict[str, str]
+    foreign_users: tuple[str, ...] = ()
+
+    @property
+    def managed(self) -> bool:
+        """Created by ContainAI (`containai.managed=true`)."""
+        return self.labels.get(MANAGED_LABEL) == "true"
+
+
+@dataclass(frozen=True)
 class CreateSpec:
     """Everything needed to create a workspace container."""
 

@@ -18,6 +18,7 @@ from containai_rpc.engine.models import (
     EngineInfo,
     ExecResult,
     ImageInfo,
+    VolumeInfo,
 )
 
 
@@ -112,6 +113,10 @@ class Engine(Protocol):
         ...
 
     def volume_exists(self, name: str) -> bool: ...
+
+    def volume_info(self, name: str) -> VolumeInfo | None:
+        """The volume's labels and the non-managed containers mounting it; None: missing."""
+        ...
 
     def remove_volume(self, name: str) -> None:
         """Only for a volume the same request created and left empty (a failed import)."""

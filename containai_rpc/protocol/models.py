@@ -183,6 +183,17 @@ class RunParams(Params):
     allow_reduced_isolation: bool = Field(
         default=False, description="Allow runc without Sysbox for a new container."
     )
+    approve_volume: bool = Field(
+        default=False,
+        description="Approve, for this workspace, the data volume a repository's "
+        "`.containai/config.toml` selects although ContainAI did not create it (recorded in "
+        "the state file; without it such a volume is refused with `volumeNotApproved`).",
+    )
+    allow_system_workspace: bool = Field(
+        default=False,
+        description="Accept `/`, the home directory itself or a system directory as the "
+        "workspace (refused with `workspaceRefused` otherwise).",
+    )
     work_done_token: int | str | None = WorkDoneToken
 
 

@@ -32,6 +32,7 @@ Reason = TypeAliasType(
             "invalidWorkspace",
             "unknownKey",
             "workspaceNotFound",
+            "workspaceRefused",
             # configuration and state file
             "configInvalid",
             "stateFileInvalid",
@@ -52,6 +53,7 @@ Reason = TypeAliasType(
             "notManaged",
             "unexpectedState",
             "volumeMismatch",
+            "volumeNotApproved",
             "volumeNotEmpty",
             "archiveInvalid",
             "workspaceMismatch",

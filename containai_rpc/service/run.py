@@ -32,12 +32,14 @@ from containai_rpc.service.run_decide import (
     Preflight,
     Recreate,
     Refusal,
+    RepoVolume,
     RunFacts,
     RunPlan,
     Start,
     cancelled_after_change,
     check_options,
     choose_isolation,
+    cpus_beyond_engine,
     create_spec,
     decide_run,
     image_missing,
@@ -49,7 +51,12 @@ from containai_rpc.service.verify import SSHD_DEADLINE_S, verify_start, wait_run
 from containai_rpc.ssh.ports import allocate, port_allocation, taken_port
 from containai_rpc.workspace.config import Settings
 from containai_rpc.workspace.locks import locked
-from containai_rpc.workspace.paths import normalize_path, workspace_reset_volume_name
+from containai_rpc.workspace.paths import (
+    check_workspace_allowed,
+    normalize_path,
+    workspace_reset_volume_name,
+)
+from containai_rpc.workspace.repoconfig import find_repo_config
 from containai_rpc.workspace.state import explicit_config_file, set_keep, update_workspace_state
 from containai_rpc.workspace.userconfig import UserConfig
 
@@ -80,6 +87,7 @@ def run(
     check_options(p)
     cwd = cwd or os.getcwd()
     workspace = lock_workspace(engines, p, cwd)
+    check_workspace_allowed(workspace, allow_system=p.allow_system_workspace)
     with locked(workspace):  # the key stop and gc take too (`resolve.lock_key`)
         config = UserConfig.load()
         settings = config.settings(workspace)
@@ -121,7 +129,10 @@ def gather(
         if found is None:
             workspace = normalize_path(cwd)
             volume, source = config.data_volume(workspace)
-            return engines.get(p.context), RunFacts(workspace, None, name, volume, source, image)
+            engine = engines.get(p.context)
+            chosen = repo_volume(engine, workspace, volume, source)
+            facts = RunFacts(workspace, None, name, volume, source, image, repo_volume=chosen)
+            return engine, facts
         engine, info = found
         if not info.workspace or not info.data_volume:
             missing = "workspace" if not info.workspace else "data-volume"
@@ -139,8 +150,27 @@ def gather(
     validate_volume_name(volume)
     strict = explicit_config_file() is not None
     return engine, RunFacts(
-        workspace, existing, new.name, volume, source, image, new.notes, strict_volume=strict
+        workspace,
+        existing,
+        new.name,
+        volume,
+        source,
+        image,
+        new.notes,
+        strict_volume=strict,
+        repo_volume=repo_volume(engine, workspace, volume, source),
     )
+
+
+def repo_volume(engine: Engine, workspace: str, volume: str, source: str) -> RepoVolume | None:
+    """What the engine says about a volume a repository's config chose (else None)."""
+    if source != "repo-local":
+        return None
+    config = str(find_repo_config(workspace) or "the repository's .containai/config.toml")
+    found = engine.volume_info(volume)
+    if found is None:
+        return RepoVolume(config, exists=False)
+    return RepoVolume(config, exists=True, managed=found.managed, foreign_users=found.foreign_users)
 
 
 def execute(ctx: RunContext, plan: RunPlan) -> RunResult:
@@ -199,6 +229,9 @@ def preflight(ctx: RunContext, plan: Create | Recreate) -> Preflight:
     isolation = choose_isolation(engine.info().has_sysbox, allowed, engine.context)
     if isinstance(isolation, Refusal):
         raise isolation.error()
+    too_many = cpus_beyond_engine(ctx.settings, engine.info())
+    if too_many is not None:
+        raise too_many.error()
     return Preflight(labels, *isolation)
 
 

@@ -32,6 +32,7 @@ from containai_rpc.engine.models import (
 from containai_rpc.errors import DomainError, Reason, conflicting
 from containai_rpc.protocol.models import RunAction, RunParams, VolumeMismatch
 from containai_rpc.workspace.config import Settings
+from containai_rpc.workspace.limits import cpus_limit, memory_limit
 
 
 def check_options(p: RunParams) -> None:
@@ -86,6 +87,21 @@ class RunFacts:
     image: str
     notes: tuple[str, ...] = ()
     strict_volume: bool = False  # a config file was named: a mismatch refuses, as with dataVolume
+    repo_volume: RepoVolume | None = None
+    """Set when a repository's config chose `volume`: what the engine says about it."""
+
+
+@dataclass(frozen=True)
+class RepoVolume:
+    """A data volume chosen by a repository's `.containai/config.toml` (it comes with the
+    code, not from the user): mounted only if new, ContainAI's (`containai.managed=true`)
+    or approved (`approveVolume`, recorded as the workspace state's `data_volume`, which
+    then wins), never while a container that is not ContainAI's mounts it."""
+
+    config: str
+    exists: bool
+    managed: bool = False
+    foreign_users: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,6 +168,10 @@ def decide_run(p: RunParams, facts: RunFacts) -> RunPlan | Refusal:
         "image": facts.image,
     }
     existing = facts.existing
+    if existing is None or p.fresh or p.restart or p.reset:
+        refusal = repo_volume_refusal(p, facts)
+        if refusal is not None:
+            return refusal
     if existing is None:
         return Create(**common, warnings=facts.notes)
     if p.fresh or p.restart or p.reset:
@@ -177,6 +197,33 @@ def decide_run(p: RunParams, facts: RunFacts) -> RunPlan | Refusal:
             mounted=mounted, requested=facts.volume, source=facts.volume_source
         ),
         warnings=(mismatch_warning(existing, mounted, facts),),
+    )
+
+
+def repo_volume_refusal(p: RunParams, facts: RunFacts) -> Refusal | None:
+    """A repository's config must not mount someone else's volume (see `RepoVolume`)."""
+    found = facts.repo_volume
+    if found is None or not found.exists:
+        return None
+    volume = facts.volume
+    if found.foreign_users:
+        users = ", ".join(found.foreign_users)
+        return Refusal(
+            reason="volumeNotApproved",
+            message=f"Data volume '{volume}', chosen by {found.config}, is mounted by "
+            f"containers that are not ContainAI's ({users}); it is not used",
+            hint="Remove the data volume setting from that file, or pass dataVolume to "
+            "choose a volume yourself.",
+        )
+    if found.managed or p.approve_volume:
+        return None
+    return Refusal(
+        reason="volumeNotApproved",
+        message=f"Data volume '{volume}', chosen by {found.config}, exists but was not "
+        "created by ContainAI; a repository's config may not mount it without your approval",
+        hint="If you trust this volume for this workspace, run again with approveVolume "
+        "(remembered for the workspace); otherwise remove the setting from that file or pass "
+        "dataVolume.",
     )
 
 
@@ -294,9 +341,21 @@ def create_spec(
         ssh_port=port,
         runtime=ready.runtime,
         reduced_isolation=ready.reduced,
-        memory=settings.memory or f"{max(2, engine.mem_total // 2**30 // 2)}g",
-        cpus=settings.cpus or float(max(1, engine.ncpu // 2)),
+        memory=memory_limit(settings.memory, "memory" in settings.repo_limits, engine.mem_total),
+        cpus=cpus_limit(settings.cpus, "cpus" in settings.repo_limits, engine.ncpu),
         environment={"CAI_HOST_WORKSPACE": plan.workspace, "TZ": tz},
+    )
+
+
+def cpus_beyond_engine(settings: Settings, engine: EngineInfo) -> Refusal | None:
+    """The engine refuses more CPUs than it has: said before anything is removed."""
+    if settings.cpus is None or settings.cpus <= engine.ncpu:
+        return None
+    return Refusal(
+        reason="configInvalid",
+        message=f"[container] cpus = {settings.cpus:g} is more than the engine of context "
+        f"'{engine.context}' has ({engine.ncpu})",
+        hint=f"Set [container] cpus to at most {engine.ncpu}.",
     )
 
 
@@ -309,9 +368,14 @@ def state_record(
     """What the workspace state records after a run: always the container's name and
     context; the volume when it was chosen explicitly (or by a reset, with its time), or
     when the state had none (then the volume mounted, as the original does), so the next
-    run finds the same one."""
+    run finds the same one. A volume a repository's config chose is recorded only when
+    approved (`approveVolume`), as the approval: the repository's wish alone never sticks."""
     values: dict[str, str | None] = {"container_name": plan.name, "context": context}
     source = plan.mismatch.source if plan.mismatch is not None else plan.volume_source
+    if source == "repo-local" and not p.reset and not p.data_volume:
+        if p.approve_volume and plan.mismatch is None:
+            values["data_volume"] = plan.volume  # the approval: the state's volume wins now
+        return values
     if p.reset:
         values["data_volume"] = plan.volume
         values["created_at"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")

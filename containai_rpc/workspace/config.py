@@ -27,6 +27,8 @@ from containai_rpc.core.naming import (
     validate_volume_name,
 )
 from containai_rpc.errors import DomainError
+from containai_rpc.workspace.limits import container_limits, tighten
+from containai_rpc.workspace.repoconfig import find_repo_config
 from containai_rpc.workspace.state import (
     load_user_config,
     read_workspace_state,
@@ -39,13 +41,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_VOLUME = "containai-data"
 DEFAULT_IMAGE = "containai:latest"
 DEFAULT_SSH_PORT_RANGE = (2300, 2500)
-REPO_CONFIG = Path(".containai") / "config.toml"
 CONFIG_KEYS = ("container_name", "context", "created_at", "data_volume", "image")
 
 _USER_ONLY_SECTIONS = ("isolation", "ssh", "secure_engine", "engine", "image")
 _CONTEXT_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _FORWARD_RE = re.compile(r"^([0-9]+):([a-zA-Z0-9._-]+):([0-9]+)$")
-_MEMORY_RE = re.compile(r"^[0-9]+(\.[0-9]+)?[kmgtKMGT]?$")
 _IMAGE_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$")
 _VOLUME_RULE = "A volume name is 1-255 characters of [a-zA-Z0-9_.-], starting alphanumeric."
 _TRUE = {"1", "true", "yes"}
@@ -65,26 +65,10 @@ class Settings(BaseModel):
     image: str = DEFAULT_IMAGE
     memory: str | None = None
     cpus: float | None = None
+    repo_limits: tuple[str, ...] = ()
+    """`memory`/`cpus` set by a repository's config alone (the user set none): such a
+    value may lower the default limit, never raise it."""
     contexts: list[str] = []
-
-
-def _find_repo_config(workspace: str) -> Path | None:
-    """`.containai/config.toml` walking up from the workspace.
-
-    Stops after the first directory holding `.git` (file or dir) and never looks at `/`.
-    """
-    directory = Path(workspace)
-    while directory != directory.parent:
-        candidate = directory / REPO_CONFIG
-        try:
-            if candidate.is_file():
-                return candidate
-            if (directory / ".git").exists():
-                return None
-        except OSError:  # an unreadable directory on the way: nothing to find there
-            return None
-        directory = directory.parent
-    return None
 
 
 def _is_under(workspace: str, key: str) -> int:
@@ -179,7 +163,7 @@ def resolve_data_volume(
             "Invalid volume name in workspace state: %s, skipping",
             quote_for_message(state_volume),
         )
-    repo = _find_repo_config(workspace)
+    repo = find_repo_config(workspace)
     if repo is not None:
         found = _volume_in(_load_repo_config(repo), repo, workspace, repo_local=True)
         if found is not None:
@@ -291,19 +275,7 @@ def _user_settings(user: dict[str, Any], invalid: _Invalid) -> dict[str, Any]:
 
 def _container_settings(data: dict[str, Any], invalid: _Invalid) -> dict[str, Any]:
     """[container] resource limits; allowed in a repository's config too."""
-    section = _section(data, "container", invalid.path)
-    found: dict[str, Any] = {}
-    memory = section.get("memory")
-    if memory is not None:
-        if not isinstance(memory, str) or not _MEMORY_RE.match(memory):
-            raise invalid("container.memory", memory, 'a size like "4g"')
-        found["memory"] = memory
-    cpus = section.get("cpus")
-    if cpus is not None:
-        if isinstance(cpus, bool) or not isinstance(cpus, int | float) or not cpus > 0:
-            raise invalid("container.cpus", cpus, "a number > 0")
-        found["cpus"] = float(cpus)
-    return found
+    return container_limits(_section(data, "container", invalid.path), invalid)
 
 
 def _env_settings(env: Mapping[str, str]) -> dict[str, Any]:
@@ -340,8 +312,9 @@ def _resolve_settings(
     user_invalid = _Invalid(user_config_path())
     user = load_user_config() if user is None else user
     layers.append(("user-global", _user_settings(user, user_invalid)))
-    layers.append(("user-global", _container_settings(user, user_invalid)))
-    repo = _find_repo_config(workspace) if workspace else None
+    user_limits = _container_settings(user, user_invalid)
+    layers.append(("user-global", user_limits))
+    repo = find_repo_config(workspace) if workspace else None
     if repo is not None:
         data = _load_repo_config(repo)
         for name in _USER_ONLY_SECTIONS:
@@ -352,7 +325,8 @@ def _resolve_settings(
                     name,
                     user_config_path(),
                 )
-        layers.append(("repo-local", _container_settings(data, _Invalid(repo))))
+        repo_limits = _container_settings(data, _Invalid(repo))
+        layers.append(("repo-local", tighten(user_limits, repo_limits)))
     layers.append(("env", _env_settings(env)))
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}

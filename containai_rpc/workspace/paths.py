@@ -156,3 +156,47 @@ def workspace_reset_volume_name(normalised_path: str, timestamp: str | None = No
         reset_branch(normalised_path),
         str(time.time_ns()) if timestamp is None else timestamp,
     )
+
+
+_SYSTEM_TREES = (
+    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc",
+    "/run", "/sbin", "/sys", "/usr", "/var",
+)  # fmt: skip
+"""Refused with everything under them (`/var/tmp/...` excepted: scratch space)."""
+_SYSTEM_DIRS = ("/", "/home", "/mnt", "/media", "/opt", "/srv", "/tmp", "/var/tmp")
+"""Refused themselves only: holders of other people's or other projects' files."""
+
+
+def refused_workspace(normalised_path: str) -> str | None:
+    """Why `run` must not bind-mount this (normalised, symlink-free) path read-write into
+    a container, or None: `/`, the user's home itself, another user's home root
+    (`/root` when it is not ours) and system directories."""
+    path = normalised_path.rstrip("/") or "/"
+    home = os.path.realpath(os.path.expanduser("~"))
+    if path == home:
+        return "it is your home directory itself"
+    if path == "/":
+        return "it is the root of the host's file system"
+    if path in _SYSTEM_DIRS:
+        return f"{path} is a system directory"
+    if path.startswith("/var/tmp/"):
+        return None
+    for tree in (*_SYSTEM_TREES, "/root"):
+        if path == tree or path.startswith(tree + "/"):
+            if tree == "/root" and (home == "/root" or home.startswith("/root/")):
+                continue
+            return f"it is {'in ' if path != tree else ''}the system directory {tree}"
+    return None
+
+
+def check_workspace_allowed(normalised_path: str, *, allow_system: bool) -> None:
+    """`workspaceRefused` for a workspace `refused_workspace` names, unless allowed."""
+    why = None if allow_system else refused_workspace(normalised_path)
+    if why is not None:
+        raise DomainError(
+            "workspaceRefused",
+            f"Refusing workspace {quote_for_message(normalised_path)}: {why}; its whole "
+            "tree would be mounted read-write into the container",
+            hint="Use a project directory as the workspace, or allowSystemWorkspace to "
+            "mount it anyway.",
+        )

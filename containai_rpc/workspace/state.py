@@ -13,24 +13,18 @@ rewriting it, so the user's content stays exactly as it was until they fix it.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomlkit
 from filelock import FileLock, Timeout
-from tomlkit.exceptions import TOMLKitError
-from tomlkit.items import InlineTable
-from tomlkit.toml_document import TOMLDocument
 
 from containai_rpc.errors import DomainError
-from containai_rpc.workspace.tomledit import set_keys
+from containai_rpc.workspace.tomledit import edit_document, set_keys
 from containai_rpc.workspace.tomlfile import (
     atomic_write,
     damaged,
@@ -175,11 +169,6 @@ def released_containers() -> set[str]:
     return set(load_user_config().get("keep", {}).get("released", []))
 
 
-def _canonical(data: object) -> str:
-    # JSON with str() for dates, so NaN == NaN and datetimes compare by value
-    return json.dumps(data, sort_keys=True, default=str)
-
-
 class StateTransaction:
     """The user config loaded under the lock; `transaction()` writes it back on success.
 
@@ -262,47 +251,11 @@ class StateTransaction:
                 node.pop(key, None)
             else:
                 node[key] = value
-        self._text = text if text is not None else self._edit_document(path, values, expected)
+        if text is None:
+            text = edit_document(self._path, self._text, path, values, expected)
+        self._text = text
         self._data = expected
         self._dirty = True
-
-    def _edit_document(
-        self, path: tuple[str, ...], values: dict[str, Any], expected: dict[str, Any]
-    ) -> str:
-        """The whole-document edit for layouts the span editor leaves alone (inline or
-        dotted-key tables): slower, and checked against the intended data as a whole."""
-        try:
-            doc: TOMLDocument = tomlkit.parse(self._text)
-        except TOMLKitError as exc:
-            raise damaged(
-                self._path,
-                f"cannot be edited safely: {exc}",
-                f"Simplify the TOML around that position in {self._path}.",
-                "stateFileInvalid",
-            ) from None
-        table: Any = doc
-        for key in path:
-            if key not in table:
-                table[key] = tomlkit.inline_table() if isinstance(table, InlineTable) else {}
-            table = table[key]
-        for key, value in values.items():
-            if value is None:
-                del table[key]
-            else:
-                table[key] = value
-        text = tomlkit.dumps(doc)
-        try:
-            reads_back = _canonical(tomllib.loads(text)) == _canonical(expected)
-        except tomllib.TOMLDecodeError:
-            reads_back = False
-        if not reads_back:
-            raise damaged(
-                self._path,
-                "refusing to write: the edited file would not read back as edited",
-                f"Simplify the layout of {self._path} (plain [table] headers) and retry.",
-                "stateFileInvalid",
-            )
-        return text
 
     def commit(self) -> None:
         """Write the edited file, if anything changed.

@@ -8,18 +8,24 @@ back, on its own, as exactly the intended table before it replaces the old one. 
 is linear in the file's size.
 
 Layouts this does not handle (a table written as an inline table or with dotted keys,
-a header spelled unusually) return None; the caller then edits the whole document.
+a header spelled unusually) return None; the caller then uses `edit_document`, which
+edits the whole document and checks the whole result.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import InlineTable
+
+from containai_rpc.workspace.tomlfile import damaged
 
 Values = dict[str, Any]
 """Keys to set; a None value removes the key."""
@@ -200,3 +206,43 @@ def set_keys(text: str, data: dict[str, Any], path: tuple[str, ...], values: Val
         return text[:start] + new + text[end:]
     except _Unsupported:
         return None
+
+
+def _canonical(data: object) -> str:
+    # JSON with str() for dates, so NaN == NaN and datetimes compare by value
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+def edit_document(
+    file: Path, text: str, path: tuple[str, ...], values: Values, expected: dict[str, Any]
+) -> str:
+    """The whole-document edit for layouts `set_keys` leaves alone (inline or dotted-key
+    tables): slower, and checked against the intended data (`expected`) as a whole."""
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError as exc:
+        raise damaged(
+            file,
+            f"cannot be edited safely: {exc}",
+            f"Simplify the TOML around that position in {file}.",
+            "stateFileInvalid",
+        ) from None
+    table: Any = doc
+    for key in path:
+        if key not in table:
+            table[key] = tomlkit.inline_table() if isinstance(table, InlineTable) else {}
+        table = table[key]
+    _apply(table, values)
+    new = tomlkit.dumps(doc)
+    try:
+        reads_back = _canonical(tomllib.loads(new)) == _canonical(expected)
+    except tomllib.TOMLDecodeError:
+        reads_back = False
+    if not reads_back:
+        raise damaged(
+            file,
+            "refusing to write: the edited file would not read back as edited",
+            f"Simplify the layout of {file} (plain [table] headers) and retry.",
+            "stateFileInvalid",
+        )
+    return new

@@ -51,6 +51,7 @@ export type Reason =
   | 'invalidWorkspace'
   | 'unknownKey'
   | 'workspaceNotFound'
+  | 'workspaceRefused'
   | 'configInvalid'
   | 'stateFileInvalid'
   | 'stateWriteFailed'
@@ -68,6 +69,7 @@ export type Reason =
   | 'notManaged'
   | 'unexpectedState'
   | 'volumeMismatch'
+  | 'volumeNotApproved'
   | 'volumeNotEmpty'
   | 'archiveInvalid'
   | 'workspaceMismatch'
@@ -242,6 +244,14 @@ export interface RunParams {
    * Allow runc without Sysbox for a new container.
    */
   allowReducedIsolation?: boolean;
+  /**
+   * Approve, for this workspace, the data volume a repository's `.containai/config.toml` selects although ContainAI did not create it (recorded in the state file; without it such a volume is refused with `volumeNotApproved`).
+   */
+  approveVolume?: boolean;
+  /**
+   * Accept `/`, the home directory itself or a system directory as the workspace (refused with `workspaceRefused` otherwise).
+   */
+  allowSystemWorkspace?: boolean;
   /**
    * LSP `WorkDoneProgressParams`: a token of the client's choice; the server then reports `$/progress` begin/report/end under it.
    */

@@ -44,6 +44,7 @@ from containai_rpc.engine.models import (
     ExecResult,
     ImageInfo,
     Mount,
+    VolumeInfo,
 )
 from containai_rpc.errors import DomainError, Reason
 
@@ -145,6 +146,7 @@ class FakeEngine:
         self.containers: dict[str, ContainerInfo] = {}
         self.images: dict[str, FakeImage] = {}
         self.volumes: set[str] = set()
+        self.foreign_volumes: set[str] = set()  # in `volumes` but without our label
         self.volume_files: dict[str, dict[str, bytes]] = {}  # volume → path under /data → bytes
         self.helpers: list[FakeVolumeHelper] = []
         self.sizes: dict[str, int] = {}
@@ -390,6 +392,18 @@ class FakeEngine:
     @_engine_call
     def volume_exists(self, name: str) -> bool:
         return name in self.volumes
+
+    @_engine_call
+    def volume_info(self, name: str) -> VolumeInfo | None:
+        if name not in self.volumes:
+            return None
+        labels = {} if name in self.foreign_volumes else {MANAGED_LABEL: "true"}
+        users = tuple(
+            c.name
+            for c in self.containers.values()
+            if not c.managed and any(m.name == name for m in c.mounts)
+        )
+        return VolumeInfo(labels=labels, foreign_users=users)
 
     @_engine_call
     def remove_volume(self, name: str) -> None:

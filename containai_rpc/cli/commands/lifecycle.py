@@ -30,6 +30,16 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reset", action="store_true", help="recreate on a new data volume")
     p.add_argument("--keep", action="store_true", help="protect the new container from gc")
     p.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
+    p.add_argument(
+        "--approve-volume",
+        action="store_true",
+        help="accept the data volume the repository's .containai/config.toml selects",
+    )
+    p.add_argument(
+        "--allow-system-workspace",
+        action="store_true",
+        help="accept /, your home directory or a system directory as the workspace",
+    )
 
 
 def _run_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
@@ -47,6 +57,8 @@ def _run_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         "keep",
         "dry_run",
         "context",
+        "approve_volume",
+        "allow_system_workspace",
     )
 
 

@@ -59,6 +59,7 @@ def test_the_protocol_names_what_the_service_uses():
         "unmanaged_labelled",
         "volume_exists",
         "volume_helper",
+        "volume_info",
     ]
     assert set(Engine.__annotations__) == {"context", "endpoint"}
 

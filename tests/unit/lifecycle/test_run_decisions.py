@@ -277,8 +277,8 @@ def test_what_the_workspace_state_records(reset: bool, explicit: bool, source: s
     expected: dict[str, str | None] = {"container_name": "app-main", "context": "far"}
     if reset:
         expected.update(data_volume="vol", created_at="2025-06-01T12:30:45Z")
-    elif p.data_volume or (source != f"workspace:{WS}" and not from_env):
-        expected["data_volume"] = "vol"
+    elif p.data_volume or (source not in (f"workspace:{WS}", "repo-local") and not from_env):
+        expected["data_volume"] = "vol"  # a repository's choice sticks only when approved
     assert values == expected
 
 
