@@ -127,6 +127,27 @@ async def execute(command: Command, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def approved_volume(exc: RpcError, args: argparse.Namespace) -> bool:
+    """A repository's config chose a volume that is not ContainAI's: on a terminal (or
+    with `--yes`) ask, as git asks before trusting a repository; yes → run again with
+    `--approve-volume`, which the server remembers for the workspace."""
+    data = exc.data
+    if exc.reason != "volumeNotApproved" or not data.get("approvable"):
+        return False
+    if getattr(args, "approve_volume", True) or args.json:
+        return False
+    confirmer = Confirmer(assume_yes(args))
+    if not (confirmer.assume_yes or (sys.stdin.isatty() and sys.stderr.isatty())):
+        return False
+    question = f"Use data volume '{data.get('volume')}' for this workspace?"
+    if confirmer(f"{exc.message}. {question}", ["Approve"]) is None:
+        if confirmer.eof:
+            raise Cancelled
+        return False
+    args.approve_volume = True
+    return True
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     argv_given = argv is not None
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -135,7 +156,12 @@ def main(argv: list[str] | None = None) -> NoReturn:
     code = 0
     try:
         args = build_parser().parse_args(argv)
-        result = asyncio.run(execute(args.handler, args))
+        try:
+            result = asyncio.run(execute(args.handler, args))
+        except RpcError as exc:
+            if not approved_volume(exc, args):
+                raise
+            result = asyncio.run(execute(args.handler, args))
         if args.json:
             view = args.handler.json_view
             text = json_text(view(result) if view else result)

@@ -66,9 +66,10 @@ class Refusal:
     reason: Reason
     message: str
     hint: str | None = None
+    details: tuple[tuple[str, object], ...] = ()  # extra `data` fields of the error
 
     def error(self) -> DomainError:
-        return DomainError(self.reason, self.message, hint=self.hint)
+        return DomainError(self.reason, self.message, hint=self.hint, **dict(self.details))
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,7 @@ def repo_volume_refusal(p: RunParams, facts: RunFacts) -> Refusal | None:
         hint="If you trust this volume for this workspace, run again with approveVolume "
         "(remembered for the workspace); otherwise remove the setting from that file or pass "
         "dataVolume.",
+        details=(("volume", volume), ("approvable", True)),
     )
 
 

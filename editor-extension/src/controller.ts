@@ -388,6 +388,18 @@ export class Controller implements vscode.Disposable {
         if (b === 'Run Doctor') await this.doctor();
         return undefined;
       }
+      const data = (err as { data?: { approvable?: unknown; volume?: unknown } }).data;
+      if (reasonOf(err) === 'volumeNotApproved' && data?.approvable === true && !extra.approveVolume) {
+        // As git asks before trusting a repository: the repository chose a volume ContainAI did not create.
+        if (mine) this.store.setPending(undefined);
+        const b = await vscode.window.showWarningMessage(
+          `ContainAI: ${(err as Error).message}`,
+          { modal: true, detail: `Use data volume '${String(data.volume)}' for this workspace? The approval is remembered for it.` },
+          'Use This Volume',
+        );
+        if (b === 'Use This Volume') return this.run(arg, mode, { ...extra, approveVolume: true });
+        return undefined;
+      }
       await this.reportError(err, `${verb} ${name}`);
       return undefined;
     } finally {

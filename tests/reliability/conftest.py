@@ -82,7 +82,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         f"{t['file modes checked']} private files, {t['listening sockets']} listening sockets, "
         f"{t['label-less managed containers refused']} of "
         f"{t['label-less managed container operations']} operations on label-less managed "
-        "containers refused"
+        f"containers refused, {t['unlocked appends lost']} of {t['unlocked appends']} "
+        "config.toml tables appended without our lock lost"
     )
     terminalreporter.write_sep("=", "reliability summary")
     terminalreporter.write_line(line)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.engines import TINY_IMAGE
+from tests.support.terminal import cai_on_pty
 
 pytestmark = pytest.mark.engine
 
@@ -26,7 +27,8 @@ def _write_repo_config(ws: Path, text: str) -> None:
     (ws / ".containai" / "config.toml").write_text(text)
 
 
-def test_a_repository_cannot_mount_a_foreign_volume_without_approval(sandbox):
+def _victim_volume(sandbox: Any) -> str:
+    """A volume made with plain docker (no ContainAI label) holding someone's token."""
     victim = f"{sandbox.volume}-victim"
     sandbox.client.volumes.create(victim)  # plain docker: no ContainAI label
     sandbox.client.containers.run(
@@ -35,6 +37,11 @@ def test_a_repository_cannot_mount_a_foreign_volume_without_approval(sandbox):
         volumes={victim: {"bind": "/v", "mode": "rw"}},
         remove=True,
     )
+    return victim
+
+
+def test_a_repository_cannot_mount_a_foreign_volume_without_approval(sandbox):
+    victim = _victim_volume(sandbox)
     ws = sandbox.workspace("hostile")
     _write_repo_config(ws, f'[agent]\ndata_volume = "{victim}"\n')
     before = sandbox.config_file.read_bytes()
@@ -94,3 +101,25 @@ def test_a_repository_cannot_lift_the_users_memory_limit(sandbox):
     _json(sandbox.cai("run", "--json", cwd=ws))
     [container] = sandbox.containers()
     assert container.attrs["HostConfig"]["Memory"] == 256 * 2**20
+
+
+def test_on_a_terminal_cai_asks_before_using_a_repositorys_volume(sandbox):
+    """As git asks before trusting a repository: EOF changes nothing, yes approves."""
+    victim = _victim_volume(sandbox)
+    ws = sandbox.workspace("asks")
+    _write_repo_config(ws, f'[agent]\ndata_volume = "{victim}"\n')
+    before = sandbox.config_file.read_bytes()
+
+    code, screen = cai_on_pty(sandbox, ws, "run", answer=b"\x04")  # Ctrl-D
+    assert code == 0, screen
+    assert f"Use data volume '{victim}' for this workspace? [y/N]" in screen
+    assert "Cancelled." in screen
+    assert sandbox.containers() == []
+    assert sandbox.config_file.read_bytes() == before
+
+    code, screen = cai_on_pty(sandbox, ws, "run", answer=b"y\n")
+    assert code == 0, screen
+    [container] = sandbox.containers()
+    mounts = {m["Destination"]: m.get("Name") for m in container.attrs["Mounts"]}
+    assert mounts["/mnt/agent-data"] == victim
+    assert f'data_volume = "{victim}"' in sandbox.config_file.read_text()
