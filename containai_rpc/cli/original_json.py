@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
+from containai_rpc.core.units import bytes_size
 
 _EXTRA_KEYS = {
     "context": "context",
@@ -31,15 +31,6 @@ _EXTRA_KEYS = {
     "isolation": "isolation",
 }
 """Protocol field → extra key of ours (snake_case like the original's)."""
-
-
-def bytes_size(size: float) -> str:
-    """Docker's `units.BytesSize`: binary units, 4 significant digits (`1.2GiB`, `4GiB`)."""
-    unit = 0
-    while size >= 1024 and unit < len(_BINARY_UNITS) - 1:
-        size /= 1024
-        unit += 1
-    return f"{size:.4g}{_BINARY_UNITS[unit]}"
 
 
 def _resources(res: dict[str, Any]) -> dict[str, str]:

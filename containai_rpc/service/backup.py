@@ -242,15 +242,19 @@ def helper_image(
     """A local image for the helper: the one asked for, else the container's, else the
     configured one. Never pulled: no registry is needed to back up or restore."""
     if wanted:
-        candidates = [wanted]
-    else:
-        candidates = [c for c in (info.image if info else None, configured_image(config)) if c]
-    for image in candidates:
+        return first_local(engine, [wanted])
+    return first_local(engine, [info.image if info else None, configured_image(config)])
+
+
+def first_local(engine: Engine, candidates: list[Any]) -> str:
+    """The first of `candidates` that is an image on this engine."""
+    names = [c for c in candidates if isinstance(c, str) and c]
+    for image in names:
         if engine.image_labels(image) is not None:
             return image
     raise DomainError(
         "imageNotFound",
-        f"No local image for the helper container (tried {', '.join(candidates)})",
+        f"No local image for the helper container (tried {', '.join(names) or 'none'})",
         hint="Build or load the ContainAI image, or name a local image (image).",
     )
 

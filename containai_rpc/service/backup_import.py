@@ -27,6 +27,7 @@ from containai_rpc.service.backup import (
     ChunkReader,
     add_bytes,
     configured_image,
+    first_local,
     helper_image,
 )
 from containai_rpc.service.backup_archive import DATA_ROOT, ArchiveSummary, check_archive
@@ -49,7 +50,7 @@ def import_volume(
     config = UserConfig.load()
     image = helper_image(engine, p.image or None, None, config) if p.image else None
     if image is None:
-        image = _first_local(engine, [recorded, configured_image(config)])
+        image = first_local(engine, [recorded, configured_image(config)])
     hooks.checkpoint()
     created = engine.ensure_volume(volume)
     _write_volume(engine, volume, image, source, created=created, force=p.force, hooks=hooks)
@@ -114,18 +115,6 @@ def _write_volume(
             with contextlib.suppress(DomainError):
                 engine.remove_volume(volume)
         raise
-
-
-def _first_local(engine: Engine, candidates: list[Any]) -> str:
-    names = [c for c in candidates if isinstance(c, str) and c]
-    for image in names:
-        if engine.image_labels(image) is not None:
-            return image
-    raise DomainError(
-        "imageNotFound",
-        f"No local image for the helper container (tried {', '.join(names) or 'none'})",
-        hint="Build or load the ContainAI image, or name a local image (image).",
-    )
 
 
 def _require_empty(helper: Any, volume: str, force: bool) -> None:

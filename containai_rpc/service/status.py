@@ -19,6 +19,7 @@ from typing import Any
 
 from containai_rpc.core.ages import format_uptime, parse_docker_time
 from containai_rpc.core.clock import Clock, system_clock
+from containai_rpc.core.units import bytes_size
 from containai_rpc.engine import ContainerInfo, EngineSet
 from containai_rpc.engine.stats import ResourceMonitor, ResourceUsage
 from containai_rpc.errors import DomainError
@@ -39,16 +40,6 @@ log = logging.getLogger(__name__)
 DEADLINE_S = 5.0
 SAMPLE_WAIT_S = 0.5
 """How long the session probe waits for the CPU sample (~0.1 ms warm, 100-200 ms cold)."""
-_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
-
-
-def bytes_size(size: float) -> str:
-    """Docker's `units.BytesSize`: binary units, 4 significant digits (`1.2GiB`, `4GiB`)."""
-    unit = 0
-    while size >= 1024 and unit < len(_BINARY_UNITS) - 1:
-        size /= 1024
-        unit += 1
-    return f"{size:.4g}{_BINARY_UNITS[unit]}"
 
 
 def uptime(started_at: str | None, now: datetime) -> str | None:

@@ -14,12 +14,10 @@ import errno
 import os
 import pwd
 import stat
-import tempfile
-from contextlib import suppress
 from pathlib import Path
 
 from containai_rpc.errors import DomainError
-from containai_rpc.workspace.tomlfile import write_failed
+from containai_rpc.workspace.tomlfile import replace_atomically, write_failed
 
 
 def _user() -> str:
@@ -130,23 +128,12 @@ def strict_write(path: Path, text: str, mode: int = 0o600) -> None:
     """Atomically replace `path` (never a symlink's target): temp file, fsync, rename."""
     check_not_symlink(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                os.fchmod(f.fileno(), mode)
-                f.write(text.encode("utf-8"))
-                f.flush()
-                os.fsync(f.fileno())
-            check_not_symlink(path)  # narrows the window; the rename replaces a link anyway
-            os.replace(tmp, path)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        replace_atomically(
+            path,
+            text,
+            mode=mode,
+            prefix=f".{path.name}.",
+            before_rename=lambda: check_not_symlink(path),  # the rename replaces a link anyway
+        )
     except OSError as exc:
         raise write_failed(path, exc) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import tomllib
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import date, datetime, time
 from pathlib import Path
@@ -102,27 +103,42 @@ def write_failed(path: Path, exc: OSError) -> DomainError:
     )
 
 
+def replace_atomically(
+    target: Path,
+    text: str,
+    *,
+    mode: int = 0o600,
+    prefix: str = ".config_",
+    before_rename: Callable[[], None] | None = None,
+) -> None:
+    """Temp file next to `target`, fsync, rename, fsync the folder: readers see the old
+    or the new file, never half of one. An OSError is the caller's to report."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)
+            f.write(text.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        if before_rename is not None:
+            before_rename()
+        os.replace(tmp, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 def atomic_write(path: Path, text: str) -> None:
-    """Temp file in the same directory, fsync, rename: readers see old or new, never half."""
+    """`replace_atomically` for the user config, mode 0600, failures as `stateWriteFailed`."""
     # Write through a symlink (dotfile managers) instead of replacing the link itself.
     target = path.resolve() if path.is_symlink() else path
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".config_", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                os.fchmod(f.fileno(), 0o600)
-                f.write(text.encode("utf-8"))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with suppress(OSError):
-                os.unlink(tmp)
-            raise
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        replace_atomically(target, text)
     except OSError as exc:
         raise write_failed(path, exc) from None

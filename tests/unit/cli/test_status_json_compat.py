@@ -7,6 +7,7 @@ import argparse
 import pytest
 
 from containai_rpc.cli import main, original_json
+from containai_rpc.core.units import bytes_size
 
 RUNNING = {
     "id": "abc",
@@ -89,7 +90,7 @@ def test_inner_keys_are_dropped_one_by_one():
     [(0, "0B"), (1023, "1023B"), (1536, "1.5KiB"), (4 * 1024**3, "4GiB"), (123456789, "117.7MiB")],
 )
 def test_bytes_size_is_dockers(size, text):
-    assert original_json.bytes_size(size) == text
+    assert bytes_size(size) == text
 
 
 def test_yes_flag_and_cai_yes(monkeypatch):
