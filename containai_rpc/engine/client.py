@@ -28,7 +28,6 @@ from containai_rpc.engine.models import (
     EngineInfo,
     ExecResult,
     ImageInfo,
-    Mount,
     VolumeInfo,
 )
 from containai_rpc.engine.volumes import inspect_volume
@@ -40,41 +39,6 @@ log = logging.getLogger(__name__)
 API_TIMEOUT_S = 120
 
 
-def _container_info(context: str, data: dict[str, Any]) -> ContainerInfo:
-    state = data.get("State") or {}
-    config = data.get("Config") or {}
-    host = data.get("HostConfig") or {}
-    ports = (data.get("NetworkSettings") or {}).get("Ports") or {}
-    published = None
-    for binding in ports.get("22/tcp") or []:
-        if str(binding.get("HostPort", "")).isdigit():
-            published = int(binding["HostPort"])
-            break
-    mounts = tuple(
-        Mount(
-            type=m.get("Type", ""),
-            destination=m.get("Destination", ""),
-            source=m.get("Source", ""),
-            name=m.get("Name"),
-        )
-        for m in data.get("Mounts") or []
-    )
-    return ContainerInfo(
-        id=data["Id"],
-        name=data.get("Name", "").lstrip("/"),
-        context=context,
-        state=state.get("Status", "unknown"),
-        image=config.get("Image", ""),
-        labels=dict(config.get("Labels") or {}),
-        created_at=data.get("Created"),
-        started_at=state.get("StartedAt"),
-        finished_at=state.get("FinishedAt"),
-        mounts=mounts,
-        runtime=host.get("Runtime"),
-        published_ssh_port=published,
-    )
-
-
 class Engine:
     """A Docker engine reached through one context. Thread-safe (the SDK pools connections)."""
 
@@ -82,11 +46,11 @@ class Engine:
         self.context = context
         self.endpoint = endpoint
         self._client = client
-        self._api = client.api
+        self.api = client.api
         self._info: EngineInfo | None = None
         self._info_lock = threading.Lock()
 
-    def _guard(
+    def guard(
         self, not_found: Reason = "containerNotFound"
     ) -> contextlib.AbstractContextManager[None]:
         return translate_errors(self.context, self.endpoint, not_found=not_found)
@@ -97,9 +61,9 @@ class Engine:
         """Engine facts, cached: runtimes and versions do not change under a running server."""
         with self._info_lock:
             if self._info is None or refresh:
-                with self._guard():
-                    raw = self._api.info()
-                    version = self._api.version()
+                with self.guard():
+                    raw = self.api.info()
+                    version = self.api.version()
                 self._info = EngineInfo(
                     context=self.context,
                     endpoint=self.endpoint,
@@ -114,9 +78,9 @@ class Engine:
 
     def ping(self, *, timeout_s: float | None = None) -> None:
         """One `/_ping` round trip, cut after `timeout_s` (default: the API timeout)."""
-        with self._guard():
-            response = self._api.get(
-                f"{self._api.base_url}/_ping", timeout=timeout_s or self._api.timeout
+        with self.guard():
+            response = self.api.get(
+                f"{self.api.base_url}/_ping", timeout=timeout_s or self.api.timeout
             )
             if not response.ok:
                 raise docker.errors.APIError(f"/_ping answered HTTP {response.status_code}")
@@ -129,22 +93,22 @@ class Engine:
 
     def managed_ports(self) -> set[int]:
         """SSH ports labelled on managed containers: one list call, no inspects."""
-        with self._guard():
-            rows = self._api.containers(all=True, filters={"label": [f"{MANAGED_LABEL}=true"]})
+        with self.guard():
+            rows = self.api.containers(all=True, filters={"label": [f"{MANAGED_LABEL}=true"]})
         values = ((row.get("Labels") or {}).get(PORT_LABEL, "") for row in rows)
         return {int(v) for v in values if v.isdigit()}
 
     def managed_ids(self, **labels: str) -> list[str]:
         """Ids of managed containers, optionally narrowed by more `label=value` filters."""
         wanted = [f"{MANAGED_LABEL}=true", *(f"{k}={v}" for k, v in labels.items())]
-        with self._guard():
-            rows = self._api.containers(all=True, filters={"label": wanted})
+        with self.guard():
+            rows = self.api.containers(all=True, filters={"label": wanted})
         return [row["Id"] for row in rows]
 
     def ids_for_workspace(self, workspace: str) -> list[str]:
         """Containers (managed or not) carrying our workspace label for this path."""
-        with self._guard():
-            rows = self._api.containers(
+        with self.guard():
+            rows = self.api.containers(
                 all=True, filters={"label": [f"{WORKSPACE_LABEL}={workspace}"]}
             )
         return [row["Id"] for row in rows]
@@ -152,13 +116,13 @@ class Engine:
     def inspect(self, name_or_id: str) -> ContainerInfo | None:
         """The container, or None when it does not exist (not an error: callers decide)."""
         try:
-            with self._guard():
-                data = self._api.inspect_container(name_or_id)
+            with self.guard():
+                data = self.api.inspect_container(name_or_id)
         except DomainError as exc:
             if exc.reason == "containerNotFound":
                 return None
             raise
-        return _container_info(self.context, data)
+        return ContainerInfo.from_inspect(self.context, data)
 
     def require(self, name_or_id: str) -> ContainerInfo:
         info = self.inspect(name_or_id)
@@ -194,9 +158,9 @@ class Engine:
             host_config.update(mem_limit=spec.memory, memswap_limit=spec.memory)
         if spec.cpus:
             host_config["nano_cpus"] = int(spec.cpus * 1e9)
-        with self._guard():
-            hc = self._api.create_host_config(**host_config)
-            created = self._api.create_container(
+        with self.guard():
+            hc = self.api.create_host_config(**host_config)
+            created = self.api.create_container(
                 spec.image,
                 name=spec.name,
                 hostname=spec.hostname,
@@ -211,18 +175,18 @@ class Engine:
         return self.require(created["Id"])
 
     def start(self, container_id: str) -> None:
-        with self._guard():
-            self._api.start(container_id)
+        with self.guard():
+            self.api.start(container_id)
 
     def stop(self, container_id: str) -> None:
         """Graceful stop with the container's own stop timeout (100 s, set at creation)."""
-        with self._guard():
-            self._api.stop(container_id)
+        with self.guard():
+            self.api.stop(container_id)
 
     def remove(self, container_id: str, *, force: bool) -> None:
         """Remove the container only: `v=False`, so no volume ever goes with it."""
-        with self._guard():
-            self._api.remove_container(container_id, v=False, force=force)
+        with self.guard():
+            self.api.remove_container(container_id, v=False, force=force)
 
     # ------------------------------------------------------------------ volumes, images
 
@@ -237,14 +201,14 @@ class Engine:
         """Create the named volume if missing; True when it was created now."""
         if self.volume_exists(name):
             return False
-        with self._guard(not_found="volumeNotFound"):
-            self._api.create_volume(name=name, labels={MANAGED_LABEL: "true"})
+        with self.guard(not_found="volumeNotFound"):
+            self.api.create_volume(name=name, labels={MANAGED_LABEL: "true"})
         return True
 
     def remove_volume(self, name: str) -> None:
         """Only for a volume the same request created and left empty (a failed import)."""
-        with self._guard(not_found="volumeNotFound"):
-            self._api.remove_volume(name)
+        with self.guard(not_found="volumeNotFound"):
+            self.api.remove_volume(name)
 
     def volume_helper(
         self, volume: str, image: str, *, read_only: bool, command: list[str] | None = None
@@ -255,8 +219,8 @@ class Engine:
     def image_labels(self, image: str) -> dict[str, str] | None:
         """The image's labels, or None when the image is not present locally."""
         try:
-            with self._guard(not_found="imageNotFound"):
-                data = self._api.inspect_image(image)
+            with self.guard(not_found="imageNotFound"):
+                data = self.api.inspect_image(image)
         except DomainError as exc:
             if exc.reason == "imageNotFound":
                 return None
@@ -272,16 +236,16 @@ class Engine:
 
     def image_ids_in_use(self) -> set[str]:
         """Image ids of every container of this engine: any state, managed or not."""
-        with self._guard():
-            rows = self._api.containers(all=True)
+        with self.guard():
+            rows = self.api.containers(all=True)
         return {row["ImageID"] for row in rows if row.get("ImageID")}
 
     def unmanaged_labelled(self) -> list[ContainerInfo]:
         """Containers with one of our labels but without `containai.managed=true`."""
         ids: set[str] = set()
-        with self._guard():
+        with self.guard():
             for key in (MANAGED_LABEL, WORKSPACE_LABEL):
-                rows = self._api.containers(all=True, filters={"label": [key]})
+                rows = self.api.containers(all=True, filters={"label": [key]})
                 ids.update(
                     row["Id"]
                     for row in rows
@@ -293,14 +257,14 @@ class Engine:
         """Writable-layer bytes (`SizeRw`) of these containers only (sizing costs a disk walk)."""
         if not ids:
             return {}
-        with self._guard():
-            rows = self._api.containers(all=True, size=True, filters={"id": ids})
+        with self.guard():
+            rows = self.api.containers(all=True, size=True, filters={"id": ids})
         return {row["Id"]: int(row.get("SizeRw") or 0) for row in rows}
 
     def list_images(self) -> list[ImageInfo]:
         """Local images with their `repo:tag` references (dangling `<none>` ones have none)."""
-        with self._guard():
-            rows = self._api.images()
+        with self.guard():
+            rows = self.api.images()
         return [
             ImageInfo(
                 id=row["Id"],
@@ -313,8 +277,8 @@ class Engine:
     def remove_image(self, reference: str) -> None:
         """Untag `reference` without force: Docker deletes the image with its last tag and
         refuses while a container uses it."""
-        with self._guard(not_found="imageNotFound"):
-            self._api.remove_image(reference, force=False)
+        with self.guard(not_found="imageNotFound"):
+            self.api.remove_image(reference, force=False)
 
     # ------------------------------------------------------------------ exec
 
@@ -327,9 +291,9 @@ class Engine:
         nothing keeps running inside after the deadline; the client side is bounded
         by a socket timeout as well.
         """
-        with self._guard():
-            exec_id = self._api.exec_create(container_id, argv, user=user, stdin=False)["Id"]
-            sock = self._api.exec_start(exec_id, socket=True)
+        with self.guard():
+            exec_id = self.api.exec_create(container_id, argv, user=user, stdin=False)["Id"]
+            sock = self.api.exec_start(exec_id, socket=True)
         raw = with_timeouts(sock)
         raw.settimeout(timeout_s)
         chunks: list[bytes] = []
@@ -346,8 +310,8 @@ class Engine:
                 raw.close()
             with contextlib.suppress(OSError):  # over ssh: the ssh process may be gone
                 sock.close()
-        with self._guard():
-            code = self._api.exec_inspect(exec_id).get("ExitCode")
+        with self.guard():
+            code = self.api.exec_inspect(exec_id).get("ExitCode")
         return ExecResult(exit_code=code, output=demux(b"".join(chunks)))
 
     # ------------------------------------------------------------------ events
@@ -368,21 +332,28 @@ class Engine:
             "until": docker_timestamp(until_ns),
             "filters": json.dumps(filters),
         }
-        url = f"{self._api.base_url}/v{self._api.api_version}/events"
-        with self._guard():
+        with self.guard():
             # The SDK's `events()` keeps its response to itself and cannot close the
             # stream over ssh: the same request, with the response ours to close.
-            response = self._api.get(url, params=params, stream=True, timeout=None)
-            try:
-                response.raise_for_status()
-            except requests.exceptions.HTTPError as exc:
-                raise docker.errors.create_api_error_from_http_exception(exc) from exc
+            response = self.request("get", "/events", params=params, stream=True)
         return EventStream(self.context, self.endpoint, response)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """A raw Engine API call through the SDK's session (public: `APIClient` is a
+        `requests.Session`), for what the SDK does not expose: streams we must close,
+        archive parameters it does not pass. An HTTP error becomes the SDK's own error."""
+        url = f"{self.api.base_url}/v{self.api.api_version}{path}"
+        response = getattr(self.api, method)(url, timeout=None, **kwargs)
+        try:
+            response.raise_for_status()
+        except requests.exceptions.HTTPError as exc:
+            raise docker.errors.create_api_error_from_http_exception(exc) from exc
+        return response
 
     def managed_states(self) -> dict[str, str]:
         """id → Docker state of every managed container: one list call (the live backstop)."""
-        with self._guard():
-            rows = self._api.containers(all=True, filters={"label": [f"{MANAGED_LABEL}=true"]})
+        with self.guard():
+            rows = self.api.containers(all=True, filters={"label": [f"{MANAGED_LABEL}=true"]})
         return {row["Id"]: str(row.get("State") or "unknown") for row in rows}
 
     def close(self) -> None:

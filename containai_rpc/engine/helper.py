@@ -26,7 +26,7 @@ class VolumeHelper:
 
     def __init__(self, engine: Any, container_id: str) -> None:
         self._engine = engine
-        self._api = engine._api
+        self._api = engine.api
         self.id = container_id
 
     def __enter__(self) -> VolumeHelper:
@@ -37,35 +37,38 @@ class VolumeHelper:
 
     def read(self, path: str = HELPER_MOUNT) -> Iterator[bytes]:
         """The uncompressed tar of `path` (members named `data/...` for `/data`), in chunks."""
-        with self._engine._guard(not_found="volumeNotFound"):
-            url = self._api._url("/containers/{0}/archive", self.id)
-            response = self._api._get(
-                url, params={"path": path}, stream=True, headers={"Accept-Encoding": "identity"}
+        with self._engine.guard(not_found="volumeNotFound"):
+            response = self._engine.request(
+                "get",
+                f"/containers/{self.id}/archive",
+                params={"path": path},
+                stream=True,
+                headers={"Accept-Encoding": "identity"},
             )
-            self._api._raise_for_status(response)
         try:
-            with self._engine._guard():
+            with self._engine.guard():
                 yield from response.iter_content(chunk_size=_CHUNK, decode_unicode=False)
         finally:
             response.close()
 
     def write(self, path: str, data: bytes | Iterable[bytes]) -> None:
         """Extract a (plain or gzipped) tar stream at `path`, keeping the members' owners."""
-        with self._engine._guard(not_found="volumeNotFound"):
-            url = self._api._url("/containers/{0}/archive", self.id)
-            response = self._api._put(
-                url, params={"path": path, "copyUIDGID": "1"}, data=data, timeout=None
+        with self._engine.guard(not_found="volumeNotFound"):
+            self._engine.request(
+                "put",
+                f"/containers/{self.id}/archive",
+                params={"path": path, "copyUIDGID": "1"},
+                data=data,
             )
-            self._api._raise_for_status(response)
 
     def run(self, timeout_s: float = 60.0) -> int:
         """Start the helper's command and wait for it; its exit code."""
-        with self._engine._guard():
+        with self._engine.guard():
             self._api.start(self.id)
             return int(self._api.wait(self.id, timeout=timeout_s).get("StatusCode", -1))
 
     def remove(self) -> None:
-        with contextlib.suppress(DomainError), self._engine._guard():
+        with contextlib.suppress(DomainError), self._engine.guard():
             self._api.remove_container(self.id, v=False, force=True)
 
 
@@ -73,8 +76,8 @@ def create_helper(
     engine: Any, volume: str, image: str, *, read_only: bool, command: list[str] | None
 ) -> VolumeHelper:
     """A created (not started) helper with `volume` at /data; the volume must exist."""
-    api = engine._api
-    with engine._guard(not_found="volumeNotFound"):
+    api = engine.api
+    with engine.guard(not_found="volumeNotFound"):
         host_config = api.create_host_config(
             binds={volume: {"bind": HELPER_MOUNT, "mode": "ro" if read_only else "rw"}},
             network_mode="none",

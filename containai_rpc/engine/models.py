@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 MANAGED_LABEL = "containai.managed"
 WORKSPACE_LABEL = "containai.workspace"
@@ -100,6 +101,42 @@ class ContainerInfo:
             if m.destination == DATA_MOUNT:
                 return m.name
         return None
+
+    @classmethod
+    def from_inspect(cls, context: str, data: dict[str, Any]) -> ContainerInfo:
+        """The domain object of one `docker inspect` answer."""
+        state = data.get("State") or {}
+        config = data.get("Config") or {}
+        host = data.get("HostConfig") or {}
+        ports = (data.get("NetworkSettings") or {}).get("Ports") or {}
+        published = None
+        for binding in ports.get("22/tcp") or []:
+            if str(binding.get("HostPort", "")).isdigit():
+                published = int(binding["HostPort"])
+                break
+        mounts = tuple(
+            Mount(
+                type=m.get("Type", ""),
+                destination=m.get("Destination", ""),
+                source=m.get("Source", ""),
+                name=m.get("Name"),
+            )
+            for m in data.get("Mounts") or []
+        )
+        return cls(
+            id=data["Id"],
+            name=data.get("Name", "").lstrip("/"),
+            context=context,
+            state=state.get("Status", "unknown"),
+            image=config.get("Image", ""),
+            labels=dict(config.get("Labels") or {}),
+            created_at=data.get("Created"),
+            started_at=state.get("StartedAt"),
+            finished_at=state.get("FinishedAt"),
+            mounts=mounts,
+            runtime=host.get("Runtime"),
+            published_ssh_port=published,
+        )
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from containai_rpc.errors import DomainError
 def inspect_volume(engine: Any, name: str) -> dict[str, Any] | None:
     """`docker volume inspect`, or None when the volume does not exist."""
     try:
-        with engine._guard(not_found="volumeNotFound"):
-            return dict(engine._api.inspect_volume(name))
+        with engine.guard(not_found="volumeNotFound"):
+            return dict(engine.api.inspect_volume(name))
     except DomainError as exc:
         if exc.reason == "volumeNotFound":
             return None
@@ -25,8 +25,8 @@ def volume_info(engine: Any, name: str) -> VolumeInfo | None:
     data = inspect_volume(engine, name)
     if data is None:
         return None
-    with engine._guard():
-        rows = engine._api.containers(all=True, filters={"volume": name})
+    with engine.guard():
+        rows = engine.api.containers(all=True, filters={"volume": name})
     foreign = tuple(
         (row.get("Names") or [row["Id"]])[0].lstrip("/")
         for row in rows
