@@ -118,7 +118,7 @@ def test_workspace_path_with_shell_syntax_works_end_to_end(sandbox, monkeypatch,
     assert got.returncode == 0 and got.stdout.split("\t")[0].strip() == name, got
 
     status = _run(sandbox, ws, "status")
-    assert status["name"] == name and status["workspace"] == str(ws)
+    assert status["container"] == name and status["workspace"] == str(ws)  # the original's object
     fresh = _run(sandbox, ws, "run", "--fresh")
     assert fresh["action"] == "recreate" and fresh["containerName"] == name
     if image == "containai:latest":  # the SSH set-up (keys, host config, login) went fine
