@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import json
 import os
 import queue
 import shutil
@@ -31,6 +30,7 @@ from containai_rpc.engine import EngineSet
 from containai_rpc.engine.contexts import PROBE_TIMEOUT_S
 from containai_rpc.protocol.models import ListParams
 from containai_rpc.service.inventory import list_containers
+from tests.support.docker_cli import cai_json, create_context
 
 pytestmark = pytest.mark.engine
 
@@ -41,38 +41,9 @@ TINY = "containai-test-tiny:latest"
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture
-def docker_config(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private docker CLI config folder, without config.json (the SDK misses contexts
-    there; we must not), and no DOCKER_HOST/DOCKER_CONTEXT from the outer environment."""
-    path = sandbox.root / "dockercfg"
-    path.mkdir()
-    for var in ("DOCKER_HOST", "DOCKER_CONTEXT"):
-        sandbox.env.pop(var, None)
-        monkeypatch.delenv(var, raising=False)
-    sandbox.env["DOCKER_CONFIG"] = str(path)
-    monkeypatch.setenv("DOCKER_CONFIG", str(path))
-    return path
-
-
-def create_context(config: Path, name: str, host: str) -> None:
-    """`docker --config <dir> context create <name> --docker host=<host>`: the real CLI."""
-    subprocess.run(
-        ["docker", "--config", str(config), "context", "create", name, "--docker", f"host={host}"],
-        check=True,
-        capture_output=True,
-    )
-
-
 def configure(sandbox: Any, text: str) -> None:
     with sandbox.config_file.open("a") as f:
         f.write("\n" + text)
-
-
-def cai_json(sandbox: Any, *args: str, cwd: Path | None = None) -> Any:
-    proc = sandbox.cai(*args, "--json", cwd=cwd)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
 
 
 def timed_request(method: str, params: dict[str, Any]) -> tuple[Any, float]:

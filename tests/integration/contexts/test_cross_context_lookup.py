@@ -5,51 +5,15 @@ created on A."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-from pathlib import Path
-from typing import Any
-
 import pytest
+
+from tests.support.docker_cli import cai_json, create_context
 
 pytestmark = pytest.mark.engine
 
 
-@pytest.fixture
-def docker_config(sandbox: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private docker CLI config folder; `default` is then the main engine's socket."""
-    path = sandbox.root / "dockercfg"
-    path.mkdir()
-    for var in ("DOCKER_HOST", "DOCKER_CONTEXT"):
-        sandbox.env.pop(var, None)
-        monkeypatch.delenv(var, raising=False)
-    sandbox.env["DOCKER_CONFIG"] = str(path)
-    monkeypatch.setenv("DOCKER_CONFIG", str(path))
-    return path
-
-
-def cai_json(sandbox: Any, *args: str, cwd: Path) -> Any:
-    proc = sandbox.cai(*args, "--json", cwd=cwd)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
-
-
 def test_a_container_on_b_is_found_from_a(sandbox, docker_config, dedicated_engine):
-    host = f"host={dedicated_engine.host}"
-    subprocess.run(
-        [
-            "docker",
-            "--config",
-            str(docker_config),
-            "context",
-            "create",
-            "engine-b",
-            "--docker",
-            host,
-        ],
-        check=True,
-        capture_output=True,
-    )
+    create_context(docker_config, "engine-b", dedicated_engine.host)
     with sandbox.config_file.open("a") as f:
         f.write('\n[engine]\ncontexts = ["engine-b"]\n')
     b = dedicated_engine.client()
