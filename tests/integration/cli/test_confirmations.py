@@ -8,31 +8,20 @@ pty, `CAI_YES=1`, `--yes` — and `status --json` on the stopped container.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.engines import SYSTEMD_IMAGE as SSHD_IMAGE
+from tests.support.ssh_session import authorize_key, open_session, wait_sshd
 from tests.support.terminal import cai_on_pty
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.engine
-
-
-def poll(check: Callable[[], Any], what: str, timeout_s: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)  # polling interval; the deadline bounds the wait
-    pytest.fail(f"timed out waiting for {what}; last: {last!r}")
 
 
 def cai(sandbox: Any, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
@@ -55,39 +44,9 @@ def _json(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 
 def _open_session(sandbox: Any, name: str, port: int) -> subprocess.Popen[bytes]:
     """A real SSH session as `agent` with a key of the test's own."""
-    key = sandbox.root / "id_test"
-    if not key.exists():
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    pub = key.with_suffix(".pub").read_text().strip()
-    code, out = sandbox.client.containers.get(name).exec_run(
-        ["sh", "-c", f"printf '%s\\n' '{pub}' >> .ssh/authorized_keys"],
-        user="agent",
-        workdir="/home/agent",
-    )
-    assert code == 0, out
-
-    def banner() -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-                return s.recv(64).startswith(b"SSH-")
-        except OSError:
-            return False
-
-    poll(banner, f"sshd on 127.0.0.1:{port}")
-    options = ["-F", "/dev/null", "-i", str(key), "-p", str(port), "-o", "IdentitiesOnly=yes"]
-    for option in (
-        "BatchMode=yes",
-        "StrictHostKeyChecking=no",
-        "UserKnownHostsFile=/dev/null",
-        "LogLevel=ERROR",
-    ):
-        options += ["-o", option]
-    return subprocess.Popen(
-        ["ssh", *options, "-T", "agent@127.0.0.1", "sleep 600"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    key = authorize_key(sandbox, name)
+    wait_sshd(port)
+    return open_session(key, port)
 
 
 @pytest.fixture
@@ -112,7 +71,7 @@ def _running_with_session(sandbox: Any, ws: Path, sessions: list) -> dict[str, A
         out = _json(cai(sandbox, "status", "--json", cwd=ws))
         return out if out.get("sessions", {}).get("ssh_connections", 0) >= 1 else None
 
-    return poll(counted, "the ssh session in cai status --json")
+    return poll(counted, "the ssh session in cai status --json", 60.0)
 
 
 def _state(sandbox: Any) -> str:

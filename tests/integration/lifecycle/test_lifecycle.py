@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from containai_rpc.cli.session import RpcError, Session
+from tests.support.terminal import cai_on_pty
 
 pytestmark = pytest.mark.engine
 
@@ -296,45 +297,16 @@ def test_bad_input_gets_specific_reasons_and_harms_nothing(sandbox):
         stranger.remove(force=True)
 
 
-def _cai_on_terminal(sandbox, cwd, answer: str, *args: str) -> tuple[int, str]:
-    """Run `cai` with a real pseudo-terminal as stdin/stderr and answer its prompt."""
-    import os
-    import pty
-    import select
-    import sys
-
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "containai_rpc.cli", *args],
-        cwd=cwd,
-        env=sandbox.env,
-        stdin=slave,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-    )
-    os.close(slave)
-    seen = b""
-    deadline = time.monotonic() + 60
-    while b"[y/N]:" not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 1)
-        if ready:
-            seen += os.read(master, 4096)
-    os.write(master, answer.encode() + b"\n")
-    out, _ = proc.communicate(timeout=60)
-    os.close(master)
-    return proc.returncode, seen.decode(errors="replace") + out.decode()
-
-
 def test_cli_prompt_on_a_terminal(sandbox):
     ws = sandbox.workspace("tty")
     name = _json(sandbox.cai("run", "--json", cwd=ws))["containerName"]
     _open_fake_ssh_session(sandbox, name)
-    code, text = _cai_on_terminal(sandbox, ws, "n", "stop")
+    code, text = cai_on_pty(sandbox, ws, "stop", answer=b"n\n")
     assert f"[WARN] Container '{name}' may have active sessions" in text
     assert "Stop anyway? [y/N]:" in text
     assert code == 1
     assert sandbox.client.containers.get(name).status == "running"
-    code, text = _cai_on_terminal(sandbox, ws, "y", "stop")
+    code, text = cai_on_pty(sandbox, ws, "stop", answer=b"y\n")
     assert code == 0, text
     assert sandbox.client.containers.get(name).status == "exited"
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import io
 import json
 import re
-import socket
-import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,8 @@ from containai_rpc.protocol.models import ListParams, RunParams, StatusParams, S
 from containai_rpc.service import Service
 from containai_rpc.service.status import DEADLINE_S
 from containai_rpc.workspace.state import read_workspace_state
+from tests.support.ssh_session import authorize_key, open_session, wait_sshd
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.engine
 
@@ -32,18 +32,6 @@ TINY_IMAGE = "containai-test-tiny:latest"
 def use_image(sandbox: Any, monkeypatch: pytest.MonkeyPatch, image: str) -> None:
     sandbox.env["CONTAINAI_IMAGE"] = image
     monkeypatch.setenv("CONTAINAI_IMAGE", image)
-
-
-def poll(check: Callable[[], Any], what: str, timeout_s: float = 20.0) -> Any:
-    """check() until it returns something truthy, or fail after the deadline."""
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.1)  # polling interval, the deadline bounds the wait
-    pytest.fail(f"timed out waiting for {what}; last: {last!r}")
 
 
 def status(svc: Service, **params: Any) -> dict[str, Any]:
@@ -159,73 +147,17 @@ def test_inside_reader_agrees_with_the_host_reader(sandbox, svc):
 # --------------------------------------------------------------------------- sessions
 
 
-def _wait_sshd(port: int) -> None:
-    def banner() -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-                return s.recv(64).startswith(b"SSH-")
-        except OSError:
-            return False
-
-    poll(banner, f"sshd on 127.0.0.1:{port}")
-
-
-def _authorize_key(sandbox: Any, name: str) -> Path:
-    """A key of this test's own, authorised for `agent` (the run's own SSH setup is
-    another issue's; the sessions here are real sshd sessions either way)."""
-    key = sandbox.root / "id_test"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    pub = key.with_suffix(".pub").read_text().strip()
-    code, out = sandbox.client.containers.get(name).exec_run(
-        ["sh", "-c", f"printf '%s\\n' '{pub}' >> .ssh/authorized_keys"],
-        user="agent",
-        workdir="/home/agent",
-    )
-    assert code == 0, out
-    return key
-
-
-def _ssh(key: Path, port: int, *, pty: bool) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            "ssh",
-            "-F",
-            "/dev/null",
-            "-i",
-            str(key),
-            "-p",
-            str(port),
-            "-o",
-            "IdentitiesOnly=yes",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "LogLevel=ERROR",
-            "-tt" if pty else "-T",
-            "agent@127.0.0.1",
-            "sleep 600",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
 def test_ssh_sessions_are_counted_and_drop_to_zero(sandbox, svc, monkeypatch):
     use_image(sandbox, monkeypatch, SYSTEMD_IMAGE)
     ws = sandbox.workspace("sessions")
     result = svc.run(RunParams(workspace=str(ws)))
     name, port = result.container_name, result.container.ssh_port
     assert port is not None
-    _wait_sshd(port)
-    key = _authorize_key(sandbox, name)
+    wait_sshd(port)
+    key = authorize_key(sandbox, name)
     assert status(svc, container=name)["sessions"] == {"sshConnections": 0, "activeTerminals": 0}
 
-    sessions = [_ssh(key, port, pty=True), _ssh(key, port, pty=False)]
+    sessions = [open_session(key, port, pty=True), open_session(key, port, pty=False)]
     try:
 
         def both_open() -> dict[str, Any] | None:
