@@ -201,7 +201,7 @@ plan() {
   WANT_tiny=$({ declare -f build_tiny; printf '%s\n' "$TINY_CMD"; sha256sum <"$BUSYBOX"; } | short_hash)
   WANT_rootfs=$({ declare -f make_rootfs; printf '%s %s\n' "$SUITE" "$PACKAGES"; } | short_hash)
   WANT_systemd=$({ echo "$WANT_rootfs"; declare -f build_systemd
-    cat "$IMAGES/test-systemd/Dockerfile" "$IMAGES/container-setup.sh"; } | short_hash)
+    cat "$IMAGES/test-systemd/Dockerfile" "$IMAGES/container-setup.sh" "$IMAGES"/idle-stop/*; } | short_hash)
   WANT_product=$({ echo "$WANT_systemd"; declare -f build_product
     cat "$IMAGES/containai/Dockerfile" "$IMAGES/agent-user.sh"; } | short_hash)
   STALE=()

@@ -82,6 +82,15 @@ class ContainerSummary(WireModel):
     finished_at: str | None = Field(
         default=None, description="RFC 3339 UTC, last exit; only when not running."
     )
+    idle_stop: str | None = Field(
+        default=None, description="Idle auto-stop period in use (`2h`, `off`); absent: unknown."
+    )
+    idle_since: str | None = Field(
+        default=None, description="RFC 3339 UTC, unused since; absent when off or in use."
+    )
+    auto_stop_at: str | None = Field(
+        default=None, description="RFC 3339 UTC, idle auto-stop unless used; absent likewise."
+    )
 
 
 class VolumeMismatch(WireModel):
@@ -193,6 +202,13 @@ class RunParams(Params):
         default=False,
         description="Accept `/`, the home directory itself or a system directory as the "
         "workspace (refused with `workspaceRefused` otherwise).",
+    )
+    idle_stop: str | None = Field(
+        default=None,
+        pattern=r"^(off|[0-9]{1,7}[smhd])$",  # as core/idle.py parses it
+        description="Stop the container after this long unused (`2h`, `20s`, `off`); "
+        "recorded for the workspace. Absent: the workspace's, else `[lifecycle] idle_stop`, "
+        "else off.",
     )
     work_done_token: int | str | None = WorkDoneToken
 
@@ -344,6 +360,10 @@ class ContainerChanged(WireModel):
     revision: int = Field(description="One more than the previous notification's.")
     kind: ChangeKind
     container: ContainerSummary = Field(description="The snapshot after the change.")
+    reason: Literal["idle"] | None = Field(
+        default=None,
+        description="`idle`: a `stopped` caused by the container's idle auto-stop.",
+    )
 
 
 class EngineStatus(WireModel):

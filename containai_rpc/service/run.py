@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from containai_rpc.core.clock import Clock, system_clock
+from containai_rpc.core.idle import format_period
 from containai_rpc.core.naming import validate_container_name, validate_volume_name
 from containai_rpc.core.states import guide_status
 from containai_rpc.engine import ContainerInfo, Engine, EngineSet
@@ -19,6 +20,7 @@ from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import RunParams, RunResult
 from containai_rpc.service.cleanup import forget_removed
 from containai_rpc.service.hooks import Hooks
+from containai_rpc.service.idle import idle_environment, idle_period, touch
 from containai_rpc.service.resolve import (
     NewName,
     find_named,
@@ -72,6 +74,8 @@ class RunContext:
     keep: KeepPolicy
     clock: Clock
     sshd_deadline_s: float
+    idle_s: int = 0
+    """The idle auto-stop period the container gets (0: off)."""
 
 
 def run(
@@ -91,6 +95,7 @@ def run(
     with locked(workspace):  # the key stop and gc take too (`resolve.lock_key`)
         config = UserConfig.load()
         settings = config.settings(workspace)
+        idle_s = idle_period(p, config.workspace_state(workspace), settings)
         engine, facts = gather(engines, p, config, settings, cwd)
         plan = decide_run(p, facts)
         if isinstance(plan, Refusal):
@@ -98,7 +103,8 @@ def run(
         if p.dry_run:
             return result(engine, plan, plan.container, KeepPolicy.of(config), dry_run=True)
         hooks.checkpoint()
-        ctx = RunContext(engine, p, hooks, settings, KeepPolicy.of(config), clock, sshd_deadline_s)
+        keep = KeepPolicy.of(config)
+        ctx = RunContext(engine, p, hooks, settings, keep, clock, sshd_deadline_s, idle_s)
         return execute(ctx, plan)
 
 
@@ -212,6 +218,7 @@ def execute(ctx: RunContext, plan: RunPlan) -> RunResult:
         checked = [cancelled_after_change(plan)]
     else:
         hooks.progress(f"{plan.name} is running ({time.monotonic() - started:.1f} s)")
+        touch(engine, info.id, ctx.idle_s, ctx.settings.idle_check_s)  # a run is activity
     created = ctx.p.keep and isinstance(plan, Create | Recreate)
     keep = ctx.keep.with_entry(plan.name, None) if created else ctx.keep  # as `create` wrote
     answer = result(engine, plan, info, keep, dry_run=False)
@@ -271,6 +278,8 @@ def create(
     with port_allocation():
         port = allocate(engine, ctx.settings.ssh_port_range) if ready.wants_ssh else None
         spec = create_spec(plan, ctx.p, ctx.settings, ready, engine.info(), port=port, tz=host_tz())
+        idle_env = idle_environment(ctx.idle_s, ctx.settings)
+        spec = replace(spec, environment={**spec.environment, **idle_env})
         info = engine.create(spec)  # the point of no return: from here on it is started
         hooks.progress(f"Starting container {plan.name}")
         engine.start(info.id)
@@ -300,6 +309,8 @@ def record_state(ctx: RunContext, plan: RunPlan) -> None:
         now=ctx.clock(),
         context=ctx.engine.context,
     )
+    if ctx.p.idle_stop:  # the workspace's policy from now on
+        values["idle_stop"] = format_period(ctx.idle_s)
     update_workspace_state(plan.workspace, **values)
 
 
