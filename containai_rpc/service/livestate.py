@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from containai_rpc.engine import ContainerInfo, EngineEvent, EngineSet
 from containai_rpc.errors import DomainError
@@ -51,6 +51,7 @@ DEBOUNCE_S = 0.05
 MAX_DELAY_S = 0.2
 BACKSTOP_S = 60.0
 SETTLE_WAIT_S = 10.0  # how long `list` waits for a context's first connect attempt
+IDLE: Literal["idle"] = "idle"  # ContainerChanged.reason (not an error's `Reason`)
 
 LiveEvent = ContainerChanged | EngineStatus | IdleWarning
 Emit = Callable[[LiveEvent], None]
@@ -263,7 +264,7 @@ class LiveState:
             info, keep, idle = result
             change = self.cache.apply(key[0], key[1], info, keep)
             if change is not None and change.kind == "stopped" and idle:
-                change = change.model_copy(update={"reason": "idle"})
+                change = change.model_copy(update={"reason": IDLE})
             if change is not None and change.kind in ("started", "created", "recreated"):
                 self.idle.poke()  # its idle check reports from its first seconds
             self._push([change])
