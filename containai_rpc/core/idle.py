@@ -52,7 +52,10 @@ def format_period(seconds: int) -> str:
 
 def check_interval(period_s: int, configured_s: int = DEFAULT_CHECK_S) -> int:
     """How often the container checks: the configured interval, but at least ten times
-    per period, so a short period (tests) stops close to its time."""
+    per period, so a short period (tests) stops close to its time. Off: the configured
+    one (the check then only keeps its state file current)."""
+    if period_s <= 0:
+        return max(1, configured_s)
     return max(1, min(configured_s, period_s // 10 or 1))
 
 
@@ -130,15 +133,3 @@ def stopped_by_idle(marker: str, started_at: datetime | None) -> bool:
     if not text.isdigit():
         return False
     return started_at is None or int(text) >= int(started_at.timestamp())
-
-
-def format_countdown(seconds: float) -> str:
-    """`1h 05m`, `4m 30s`, `12s`: how long until an auto-stop."""
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import Any
 
 from containai_rpc.cli import original_json
@@ -17,6 +18,8 @@ def render_status(r: dict[str, Any]) -> str:
     lines.append(f"  Image: {r['image']}")
     if r.get("keep"):
         lines.append("  Keep: yes (protected from gc)")
+    if r.get("idleStop"):
+        lines.append(f"  Idle stop: {idle_line(r)}")
     mismatch = r.get("volumeMismatch")
     if mismatch:
         lines.append(
@@ -39,6 +42,23 @@ def render_status(r: dict[str, Any]) -> str:
         if res.get("cpuPercent") is not None:
             lines.append(f"    CPU: {res['cpuPercent']:.2f}%")  # docker stats' precision
     return "\n".join(lines)
+
+
+def idle_line(r: dict[str, Any], now: datetime | None = None) -> str:
+    """`2h (auto-stop in 1h 05m at 12:40:00Z, idle since 10:40:00Z)`, `2h (in use)`, `off`."""
+    period = r["idleStop"]
+    if period == "off":
+        return "off"
+    stop_at = r.get("autoStopAt")
+    if not stop_at:
+        return f"{period} (in use)"
+    when = datetime.fromisoformat(stop_at.replace("Z", "+00:00"))
+    left = int((when - (now or datetime.now(UTC))).total_seconds())
+    hours, rest = divmod(max(0, left), 3600)
+    minutes, secs = divmod(rest, 60)
+    countdown = f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+    since = f", idle since {r['idleSince'][11:]}" if r.get("idleSince") else ""
+    return f"{period} (auto-stop in {countdown} at {stop_at[11:]}{since})"
 
 
 def render_list(r: dict[str, Any]) -> str:

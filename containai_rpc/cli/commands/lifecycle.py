@@ -31,6 +31,12 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep", action="store_true", help="protect the new container from gc")
     p.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     p.add_argument(
+        "--idle-stop",
+        metavar="PERIOD",
+        help="stop the container by itself after this long unused (2h, 30m, 20s) or off; "
+        "remembered for the workspace",
+    )
+    p.add_argument(
         "--approve-volume",
         action="store_true",
         help="accept the data volume the repository's .containai/config.toml selects",
@@ -59,6 +65,7 @@ def _run_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         "context",
         "approve_volume",
         "allow_system_workspace",
+        "idle_stop",
     )
 
 
