@@ -126,8 +126,10 @@ ACTIVITIES = {"ssh-session-no-pty": _ssh, "pty": _pty, "cpu-yes": _cpu}
 def test_activity_keeps_it_running_and_it_stops_one_period_after(idle_sandbox):
     """The three activities side by side (one container each), for 3 idle periods."""
     sandbox = idle_sandbox
-    results = {kind: run(sandbox, kind) for kind in ACTIVITIES}
-    ends = {kind: start(sandbox, results[kind]) for kind, start in ACTIVITIES.items()}
+    results, ends = {}, {}
+    for kind, start in ACTIVITIES.items():  # each activity begins as soon as its run ends
+        results[kind] = run(sandbox, kind)
+        ends[kind] = start(sandbox, results[kind])
     watched: dict[str, float | BaseException] = {}
 
     def watch(kind: str) -> None:
