@@ -83,6 +83,18 @@ def _status_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return "containai/status", params(args, "container", "workspace", "context")
 
 
+def _postpone_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    return "containai/postponeIdleStop", params(args, "container", "workspace", "context")
+
+
+def render_postpone(r: dict[str, Any]) -> str:
+    if not r.get("autoStopAt"):
+        return (
+            f"{r['containerName']}: idle stop is {r.get('idleStop') or 'off'}; nothing to postpone"
+        )
+    return f"{r['containerName']}: keeps running; idle auto-stop now at {r['autoStopAt']}"
+
+
 def _list_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return "containai/list", params(args, "context")
 
@@ -97,4 +109,11 @@ COMMANDS = (
         json_view=original_json.status,
     ),
     Command("list", "every managed container", lambda p: None, _list_request, render_list),
+    Command(
+        "postpone",
+        "keep a running container from stopping itself for one more idle period",
+        target_arguments,
+        _postpone_request,
+        render_postpone,
+    ),
 )
