@@ -200,6 +200,7 @@ class LiveState:
         self._keep = keep
         self._set_status(status)
         self._push(self.cache.load(context, infos, keep))
+        self.idle.poke()  # the idle state of what runs there, without waiting for a round
         touched, ctx.touched = ctx.touched or set(), None
         for cid in touched:
             self._schedule((context, cid), 0.0)

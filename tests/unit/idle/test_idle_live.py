@@ -143,3 +143,18 @@ async def test_a_busy_container_shows_no_countdown(
         __import__("containai_rpc.protocol.models").protocol.models.ListParams()
     )
     assert listed.containers[0].idle_stop == "20s"
+
+
+async def test_what_runs_at_connect_is_read_at_once(fake_service: Service, engine: FakeEngine):
+    """No waiting for a poll round: the first listing triggers a read."""
+    seen, check = Seen(), CheckState()
+    check.counting(stop_in=15)
+    engine.on_exec = check.answer
+    fake_service.watch(asyncio.get_running_loop(), seen.emit)
+    try:
+        updated = await seen.next(_change("updated"))
+        assert updated.container.name == "app-main" and updated.container.auto_stop_at
+    finally:
+        fake_service.unwatch()
+        for stream in engine.streams:
+            stream.close()
