@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from containai_rpc.cli.commands.base import Command, UsageError, params, target_arguments
+from containai_rpc.core.idle import parse_period
 
 _VERBS = {"create": "created", "start": "started", "attach": "attached", "recreate": "recreated"}
 _STOP_WORDS = {
@@ -52,6 +53,14 @@ def _run_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     if args.path and args.workspace:
         raise UsageError("give the workspace either as --workspace or as a path, not both")
     args.workspace = args.workspace or args.path
+    if args.idle_stop is not None:
+        try:
+            parse_period(args.idle_stop)
+        except ValueError:
+            raise UsageError(
+                f"--idle-stop {args.idle_stop!r}: give off or a period from 5s to 365d, "
+                "like 2h, 30m or 20s"
+            ) from None
     return "containai/run", params(
         args,
         "workspace",
