@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_VOLUME = "containai-data"
 DEFAULT_IMAGE = "containai:latest"
 DEFAULT_SSH_PORT_RANGE = (2300, 2500)
-CONFIG_KEYS = ("container_name", "context", "created_at", "data_volume", "image")
+CONFIG_KEYS = ("container_name", "context", "created_at", "data_volume", "idle_stop", "image")
 
 _USER_ONLY_SECTIONS = ("isolation", "ssh", "secure_engine", "engine", "image", "lifecycle")
 _CONTEXT_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -365,9 +365,11 @@ def config_get(
     if key in ("container_name", "created_at"):
         value = getattr(read_workspace_state(workspace), key)
         return (value, f"workspace:{workspace}") if value else (None, None)
-    if key in ("image", "context"):
+    if key == "idle_stop" and read_workspace_state(workspace).idle_stop:
+        return read_workspace_state(workspace).idle_stop, f"workspace:{workspace}"
+    if key in ("image", "context", "idle_stop"):
         settings, sources = _resolve_settings(workspace, env)
-        field = "image" if key == "image" else "context_name"
+        field = "context_name" if key == "context" else key
         value = getattr(settings, field)
         return (value, sources.get(field, "default")) if value is not None else (None, None)
     raise DomainError(

@@ -161,3 +161,24 @@ def test_cai_status_prints_the_countdown():
     base = {"name": "c", "status": "running", "image": "i"}
     assert "Idle stop" not in render_status(base)
     assert "  Idle stop: off" in render_status({**base, "idleStop": "off"})
+
+
+def test_config_get_says_which_idle_stop_applies(fake_service: Service, workspaces):
+    from containai_rpc.protocol.models import ConfigGetParams
+
+    ws = workspaces("app")
+    get = ConfigGetParams(key="idle_stop", workspace=str(ws))
+    assert (fake_service.config_get(get).value, fake_service.config_get(get).source) == (
+        "off",
+        "default",
+    )
+    path = user_config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[lifecycle]\nidle_stop = "120m"\n')
+    assert fake_service.config_get(get).value == "2h"  # as the container gets it
+    assert fake_service.config_get(get).source == "user-global"
+    fake_service.run(RunParams(workspace=str(ws), idle_stop="20s"))
+    assert (fake_service.config_get(get).value, fake_service.config_get(get).source) == (
+        "20s",
+        f"workspace:{ws}",
+    )
