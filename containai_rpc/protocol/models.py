@@ -194,7 +194,8 @@ class RunParams(Params):
         "installed on first use); `^[a-z0-9][a-z0-9_.-]*$`, else `invalidTemplateName`.",
     )
     image_tag: str | None = Field(
-        default=None, description="Image `containai:<imageTag>`, no template; ignored (warning) with `template`."
+        default=None,
+        description="Image `containai:<imageTag>`, no template; ignored (warning) with `template`.",
     )
     allow_reduced_isolation: bool = Field(
         default=False, description="Allow runc without Sysbox for a new container."
