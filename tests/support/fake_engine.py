@@ -433,7 +433,9 @@ class FakeEngine:
 
     @_engine_call
     def image_layers(self, image: str) -> tuple[str, ...] | None:
-        found = self.images.get(image)
+        found = self.images.get(image) or next(
+            (i for i in self.images.values() if i.id == image), None
+        )
         return None if found is None else found.layers or (found.id,)
 
     @_engine_call
@@ -450,7 +452,8 @@ class FakeEngine:
             on_line(step)
         layers = (*(base.layers or (base.id,)), *(f"layer:{step}" for step in steps[1:]))
         self.images.pop(tag, None)
-        image = self.add_image(tag, labels, image_id=f"sha256:{hash(layers) & 0xFFFFFFFF:x}")
+        digest = hashlib.sha256("\n".join(layers).encode()).hexdigest()[:16]
+        image = self.add_image(tag, {**base.labels, **labels}, image_id=f"sha256:{digest}")
         image.layers = layers
         return image.id
 
