@@ -6,6 +6,7 @@ clear errors that leave the container as it was."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import subprocess
@@ -38,10 +39,8 @@ def template(sandbox) -> Iterator[tuple[str, Path]]:
     dockerfile.parent.mkdir(parents=True)
     yield name, dockerfile
     sandbox.cleanup()
-    try:
+    with contextlib.suppress(docker.errors.ImageNotFound):
         sandbox.client.images.remove(f"containai-template-{name}:local", force=True)
-    except docker.errors.ImageNotFound:
-        pass
 
 
 def _exec(sandbox, container_id: str, script: str) -> str:
@@ -133,7 +132,5 @@ def test_the_default_template_is_installed_on_first_use(sandbox):
         assert "--fresh" in other.stderr
     finally:
         sandbox.cleanup()
-        try:
+        with contextlib.suppress(docker.errors.ImageNotFound):
             sandbox.client.images.remove("containai-template-default:local", force=True)
-        except docker.errors.ImageNotFound:
-            pass
