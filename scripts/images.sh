@@ -227,7 +227,7 @@ build_product() {
   ctx=$(mktemp -d "$CACHE/product.XXXXXX")
   # shellcheck disable=SC2064  # expand now: this call's context dir
   trap "remove_tree '$ctx'" EXIT
-  cp "$IMAGES/agent-user.sh" "$IMAGES/agents/agents-setup.sh" "$ctx/"
+  cp -a "$IMAGES/." "$ctx/" # the usual context (images/), plus the agents
   ln "$tar" "$ctx/agents.tar"
   quietly "$CACHE/build-containai.log" docker build --network none --build-arg "BASE=$SYSTEMD" \
     --label "$HASH_LABEL=$hash" -t "$PRODUCT" -f "$IMAGES/containai/Dockerfile" "$ctx"
