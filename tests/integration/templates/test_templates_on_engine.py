@@ -19,6 +19,7 @@ import docker.errors
 import pytest
 
 from tests.support.engines import TINY_IMAGE
+from tests.support.terminal import cai_on_pty
 
 pytestmark = pytest.mark.engine
 
@@ -134,3 +135,24 @@ def test_the_default_template_is_installed_on_first_use(sandbox):
         sandbox.cleanup()
         with contextlib.suppress(docker.errors.ImageNotFound):
             sandbox.client.images.remove("containai-template-default:local", force=True)
+
+
+def test_on_a_terminal_run_asks_before_rebuilding(sandbox, template):
+    name, dockerfile = template
+    dockerfile.write_text(f"FROM {TINY_IMAGE}\n")
+    ws = sandbox.workspace("tpl-ask")
+    cid = _json(sandbox.cai("run", "--template", name, "--json", cwd=ws))["container"]["id"]
+    dockerfile.write_text(f"FROM {TINY_IMAGE}\nRUN echo two > /etc/template-step\n")
+
+    code, seen = cai_on_pty(sandbox, ws, "run", "--template", name, answer=b"n\n")
+    assert code == 0, seen
+    assert f"[WARN] Container {sandbox.containers()[0].name} is outdated" in seen
+    assert "Rebuild container with the updated template now? [y/N]: " in seen
+    [kept] = sandbox.containers()
+    assert kept.id == cid
+
+    code, seen = cai_on_pty(sandbox, ws, "run", "--template", name, answer=b"y\n")
+    assert code == 0, seen
+    [rebuilt] = sandbox.containers()
+    assert rebuilt.id != cid
+    assert _exec(sandbox, rebuilt.id, "cat /etc/template-step") == "two"
