@@ -21,6 +21,7 @@ from containai_rpc.protocol.models import ContainerSummary, ListResult, RunParam
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.workspace.config import Settings
 from containai_rpc.workspace.templates import (
+    DEFAULT_TEMPLATE,
     IMAGE_TAG_LABEL,
     TEMPLATE_HASH_LABEL,
     TEMPLATE_LABEL,
@@ -68,12 +69,13 @@ def choose_image(p: RunParams, settings: Settings) -> ImageChoice:
 
 def template_refusal(choice: ImageChoice, existing: ContainerInfo) -> DomainError | None:
     """The original's check before reusing a container in template mode: it must have been
-    built from the requested template (`fresh` rebuilds it from that one)."""
+    built from the requested template, or (for `default`) before templates; `fresh`
+    rebuilds it from the requested one."""
     if choice.template is None:
         return None
     built = existing.labels.get(TEMPLATE_LABEL)
-    if built == choice.template:
-        return None
+    if built == choice.template or (built is None and choice.template == DEFAULT_TEMPLATE):
+        return None  # the original, too, lets `default` use a container made before templates
     why = (
         f"was built from template '{built}'"
         if built

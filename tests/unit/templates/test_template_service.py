@@ -182,3 +182,18 @@ def test_image_tag_uses_the_containai_repository_and_records_the_tag(
     info = engine.by_name(result.container_name)
     assert info is not None and info.labels["containai.image-tag"] == "v2"
     assert "ai.containai.template" not in info.labels
+
+
+def test_default_uses_a_container_made_before_templates_another_template_does_not(
+    fake_service: Service, engine, workspaces, monkeypatch
+):
+    monkeypatch.setenv("CONTAINAI_IMAGE", BASE)
+    write_template("web", f"FROM {BASE}\n")
+    ws = str(workspaces("app"))
+    plain = fake_service.run(RunParams(workspace=ws))
+    again = fake_service.run(RunParams(workspace=ws, template="default"))
+    assert (again.action, again.container_name) == ("attach", plain.container_name)
+    with pytest.raises(DomainError) as other:
+        fake_service.run(RunParams(workspace=ws, template="web"))
+    assert other.value.reason == "templateMismatch"
+    assert "not built from a template" in other.value.message
