@@ -50,7 +50,9 @@ class ImageChoice:
 
 def choose_image(p: RunParams, settings: Settings) -> ImageChoice:
     """`template` > `imageTag` > `image` > `[template] name` > the configured image."""
-    name = p.template or (None if p.image_tag or p.image else settings.template)
+    name = p.template
+    if name is None and p.image_tag is None and p.image is None:
+        name = settings.template
     if name is not None:
         check_template_name(name)
         warnings = ("imageTag is ignored when template is given",) if p.image_tag else ()

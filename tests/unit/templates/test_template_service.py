@@ -50,7 +50,7 @@ def test_template_beats_image_tag_beats_image_beats_the_config(params, settings,
     assert bool(choice.warnings) == ("template" in params and "image_tag" in params)
 
 
-@pytest.mark.parametrize("name", ["Upper", "-dash", "a/b", "../up", "a b", "x" * 129])
+@pytest.mark.parametrize("name", ["", "Upper", "-dash", "a/b", "../up", "a b", "x" * 129])
 def test_a_bad_template_name_is_refused(name):
     with pytest.raises(DomainError) as caught:
         choose_image(RunParams(template=name), Settings())
