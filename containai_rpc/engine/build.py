@@ -22,9 +22,29 @@ def build_image(
     labels: dict[str, str],
     on_line: Callable[[str], None],
 ) -> str:
-    """Build `folder`'s Dockerfile as `tag` (the base must be local: no pull) and return
-    the image id. A failing build is `templateBuildFailed` with its last lines."""
+    """Build `folder`'s Dockerfile as `tag` (without refreshing the base: `pull=False`) and
+    return the image id. A failing build, or a Dockerfile the engine refuses, is
+    `templateBuildFailed` with its last lines; an unreachable engine stays what it is."""
     tail: deque[str] = deque(maxlen=_TAIL_LINES)
+    try:
+        image_id = _stream(engine, folder, tag, labels, on_line, tail)
+    except DomainError as exc:
+        if exc.reason not in ("engineError", "imageNotFound"):
+            raise
+        raise _failed(tag, tail, exc.message) from None
+    if not image_id:
+        raise _failed(tag, tail, "the build produced no image")
+    return image_id
+
+
+def _stream(
+    engine: Engine,
+    folder: str,
+    tag: str,
+    labels: dict[str, str],
+    on_line: Callable[[str], None],
+    tail: deque[str],
+) -> str:
     image_id = ""
     with engine.guard(not_found="imageNotFound"):
         stream = engine.api.build(
@@ -39,8 +59,6 @@ def build_image(
         )
         for chunk in stream:
             image_id = _consume(chunk, tail, on_line, tag) or image_id
-    if not image_id:
-        raise _failed(tag, tail, "the build produced no image")
     return image_id
 
 
@@ -49,7 +67,6 @@ def _consume(
 ) -> str:
     """One decoded chunk of the build stream: a line of output, the image id, or a failure."""
     if "error" in chunk:
-        tail.append(str(chunk["error"]).strip())
         raise _failed(tag, tail, str(chunk["error"]).strip())
     text = str(chunk.get("stream") or "").strip()
     if text:

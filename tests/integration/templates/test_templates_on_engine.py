@@ -110,6 +110,11 @@ def test_a_bad_name_or_a_failing_build_leaves_the_container_untouched(sandbox, t
     assert f"[ERROR] Failed to build containai-template-{name}:local" in failed.stderr
     assert "broken-step" in failed.stderr and "Traceback" not in failed.stderr
 
+    dockerfile.write_text(f"FROM {TINY_IMAGE}\nNOSUCHINSTRUCTION x\n")
+    refused = sandbox.cai("run", "--template", name, "--fresh", cwd=ws)
+    assert refused.returncode == 1 and "unknown instruction" in refused.stderr.lower()
+    assert f"[ERROR] Failed to build containai-template-{name}:local" in refused.stderr
+
     sandbox.env["CAI_YES"] = "1"  # the offer to rebuild fails the same way
     offered = sandbox.cai("run", "--template", name, cwd=ws)
     assert offered.returncode == 1 and "Failed to build" in offered.stderr
