@@ -47,6 +47,7 @@ class ContainerInfo:
     mounts: tuple[Mount, ...] = ()
     runtime: str | None = None
     published_ssh_port: int | None = None
+    image_id: str | None = None
 
     @property
     def managed(self) -> bool:
@@ -136,6 +137,7 @@ class ContainerInfo:
             mounts=mounts,
             runtime=host.get("Runtime"),
             published_ssh_port=published,
+            image_id=data.get("Image") or None,
         )
 
 

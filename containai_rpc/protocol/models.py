@@ -91,6 +91,13 @@ class ContainerSummary(WireModel):
     auto_stop_at: str | None = Field(
         default=None, description="RFC 3339 UTC, idle auto-stop unless used; absent likewise."
     )
+    template: str | None = Field(default=None, description="Its `ai.containai.template`.")
+    outdated: bool | None = Field(
+        default=None,
+        description="Its template's Dockerfile or base image changed since it was created "
+        "(`fresh` rebuilds it, same volume); absent: unknown or no template.",
+    )
+    outdated_reason: str | None = Field(default=None, description="Why, when `outdated`.")
 
 
 class VolumeMismatch(WireModel):
@@ -189,6 +196,16 @@ class RunParams(Params):
     image: str | None = Field(
         default=None, min_length=1, max_length=512, description="Image for a new container."
     )
+    template: str | None = Field(
+        default=None,
+        description="Build a new container from `<config>/templates/<name>/Dockerfile` as "
+        "`containai-template-<name>:local` (default: `[template] name`; `default` is "
+        "installed on first use); `^[a-z0-9][a-z0-9_.-]*$`, else `invalidTemplateName`.",
+    )
+    image_tag: str | None = Field(
+        default=None,
+        description="Image `containai:<imageTag>`, no template; ignored (warning) with `template`.",
+    )
     allow_reduced_isolation: bool = Field(
         default=False, description="Allow runc without Sysbox for a new container."
     )
@@ -251,48 +268,6 @@ class TargetParams(Params):
     workspace: str | None = WorkspacePath
     container: str | None = ContainerName
     context: str | None = ContextName
-
-
-class StopParams(TargetParams):
-    all: bool = Field(default=False, description="Every managed container (not with a target).")
-    remove: bool = Field(default=False, description="Remove instead of stop; never a volume.")
-    force: bool = Field(
-        default=False,
-        description="Do not ask about active sessions; stop even when `exportTo` fails.",
-    )
-    export_to: str | None = Field(
-        default=None,
-        description="Export the data volume to this .tgz file (an existing folder: a file "
-        "named after the container and the time) before stopping; not with `all`.",
-        min_length=1,
-        max_length=4096,
-    )
-    work_done_token: int | str | None = WorkDoneToken
-
-
-StopAction = Literal[
-    "stopped", "removed", "alreadyStopped", "notFound", "declined", "failed", "notManaged"
-]
-"""`notManaged` (only from `all`): a container marked managed but missing a required label
-(`containai.workspace`, `containai.data-volume`) is foreign and left alone."""
-
-
-class StopOutcome(WireModel):
-    container_name: str = Field(description="`*` for a context that could not be listed.")
-    context: str
-    action: StopAction
-    sessions: Literal["yes", "no", "unknown"] | None = Field(
-        default=None, description="Active sessions found before stopping a running container."
-    )
-    message: str | None = Field(
-        default=None,
-        description="Why, for `notFound`, `failed` and `notManaged`; a failed forced export.",
-    )
-    export_path: str | None = Field(default=None, description="The archive `exportTo` wrote.")
-
-
-class StopResult(WireModel):
-    results: list[StopOutcome]
 
 
 class StatusParams(TargetParams):

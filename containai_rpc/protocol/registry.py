@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from containai_rpc.protocol import backup, doctor, gc, idle, ssh
+from containai_rpc.protocol import backup, doctor, gc, idle, ssh, stop
 from containai_rpc.protocol import models as m
 
 
@@ -42,8 +42,8 @@ METHODS: tuple[Method, ...] = (
     ),
     Method(
         "containai/stop",
-        m.StopParams,
-        m.StopResult,
+        stop.StopParams,
+        stop.StopResult,
         "stop",
         "Stop (or remove) one container or all managed ones; volumes are never removed.",
         long_running=True,

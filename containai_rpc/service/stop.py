@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
-from containai_rpc.protocol.models import StopAction, StopOutcome, StopParams, StopResult
+from containai_rpc.protocol.stop import StopAction, StopOutcome, StopParams, StopResult
 from containai_rpc.service.backup import export_container
 from containai_rpc.service.cleanup import forget_removed
 from containai_rpc.service.hooks import Hooks

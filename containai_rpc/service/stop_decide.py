@@ -14,7 +14,7 @@ from typing import Literal
 from containai_rpc.core.states import STOPPED
 from containai_rpc.engine import ContainerInfo
 from containai_rpc.errors import DomainError, conflicting
-from containai_rpc.protocol.models import StopOutcome, StopParams
+from containai_rpc.protocol.stop import StopOutcome, StopParams
 from containai_rpc.service.sessions import SessionCounts
 
 Sessions = Literal["yes", "no", "unknown"]

@@ -9,6 +9,7 @@ from containai_rpc.core.states import guide_status, is_active
 from containai_rpc.engine import ContainerInfo
 from containai_rpc.protocol.gc import KeepSource
 from containai_rpc.protocol.models import ContainerSummary, Isolation
+from containai_rpc.workspace.templates import TEMPLATE_LABEL
 from containai_rpc.workspace.userconfig import UserConfig
 
 
@@ -78,4 +79,5 @@ def to_summary(info: ContainerInfo, keep: KeepPolicy) -> ContainerSummary:
         created_at=iso(info.created_at),
         started_at=iso(info.started_at),
         finished_at=None if is_active(info.state) else iso(info.finished_at),
+        template=info.labels.get(TEMPLATE_LABEL),
     )

@@ -65,6 +65,9 @@ export type Reason =
   | 'containerNotFound'
   | 'volumeNotFound'
   | 'imageNotFound'
+  | 'invalidTemplateName'
+  | 'templateBuildFailed'
+  | 'templateMismatch'
   | 'ambiguousContainer'
   | 'multipleContainers'
   | 'nameConflict'
@@ -256,6 +259,14 @@ export interface RunParams {
    */
   image?: string | null;
   /**
+   * Build a new container from `<config>/templates/<name>/Dockerfile` as `containai-template-<name>:local` (default: `[template] name`; `default` is installed on first use); `^[a-z0-9][a-z0-9_.-]*$`, else `invalidTemplateName`.
+   */
+  template?: string | null;
+  /**
+   * Image `containai:<imageTag>`, no template; ignored (warning) with `template`.
+   */
+  imageTag?: string | null;
+  /**
    * Allow runc without Sysbox for a new container.
    */
   allowReducedIsolation?: boolean;
@@ -382,6 +393,18 @@ export interface ContainerSummary {
    * RFC 3339 UTC, idle auto-stop unless used; absent likewise.
    */
   autoStopAt?: string;
+  /**
+   * Its `ai.containai.template`.
+   */
+  template?: string;
+  /**
+   * Its template's Dockerfile or base image changed since it was created (`fresh` rebuilds it, same volume); absent: unknown or no template.
+   */
+  outdated?: boolean;
+  /**
+   * Why, when `outdated`.
+   */
+  outdatedReason?: string;
 }
 /**
  * Absent for images without sshd.
@@ -583,6 +606,18 @@ export interface StatusResult {
    */
   autoStopAt?: string;
   /**
+   * Its `ai.containai.template`.
+   */
+  template?: string;
+  /**
+   * Its template's Dockerfile or base image changed since it was created (`fresh` rebuilds it, same volume); absent: unknown or no template.
+   */
+  outdated?: boolean;
+  /**
+   * Why, when `outdated`.
+   */
+  outdatedReason?: string;
+  /**
    * `runc-reduced`: runc without Sysbox (weaker isolation).
    */
   isolation?: 'sysbox' | 'runc-reduced';
@@ -759,6 +794,18 @@ export interface ContainerSummary1 {
    * RFC 3339 UTC, idle auto-stop unless used; absent likewise.
    */
   autoStopAt?: string;
+  /**
+   * Its `ai.containai.template`.
+   */
+  template?: string;
+  /**
+   * Its template's Dockerfile or base image changed since it was created (`fresh` rebuilds it, same volume); absent: unknown or no template.
+   */
+  outdated?: boolean;
+  /**
+   * Why, when `outdated`.
+   */
+  outdatedReason?: string;
 }
 /**
  * A context whose engine could not be listed.
@@ -1315,6 +1362,18 @@ export interface ContainerSummary2 {
    * RFC 3339 UTC, idle auto-stop unless used; absent likewise.
    */
   autoStopAt?: string;
+  /**
+   * Its `ai.containai.template`.
+   */
+  template?: string;
+  /**
+   * Its template's Dockerfile or base image changed since it was created (`fresh` rebuilds it, same volume); absent: unknown or no template.
+   */
+  outdated?: boolean;
+  /**
+   * Why, when `outdated`.
+   */
+  outdatedReason?: string;
 }
 /**
  * `containai/engineStatus`: sent after `initialized` and on every change.

@@ -30,6 +30,8 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--restart", action="store_true", help="alias of --fresh")
     p.add_argument("--reset", action="store_true", help="recreate on a new data volume")
     p.add_argument("--keep", action="store_true", help="protect the new container from gc")
+    p.add_argument("--template", help="build a new container from this template")
+    p.add_argument("--image-tag", metavar="TAG", help="use the image containai:TAG, no template")
     p.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     p.add_argument(
         "--idle-stop",
@@ -75,6 +77,8 @@ def _run_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         "approve_volume",
         "allow_system_workspace",
         "idle_stop",
+        "template",
+        "image_tag",
     )
 
 

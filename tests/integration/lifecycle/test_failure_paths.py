@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from containai_rpc.errors import DomainError
-from containai_rpc.protocol.models import RunParams, StatusParams, StopParams
+from containai_rpc.protocol.models import RunParams, StatusParams
+from containai_rpc.protocol.stop import StopParams
 from containai_rpc.service import Service
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.verify import RUNNING_DEADLINE_S

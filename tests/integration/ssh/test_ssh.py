@@ -27,8 +27,9 @@ import pytest
 from containai_rpc.cli.commands.ssh import render_cleanup
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.base import Params
-from containai_rpc.protocol.models import RunParams, StopParams
+from containai_rpc.protocol.models import RunParams
 from containai_rpc.protocol.ssh import SshCleanupParams
+from containai_rpc.protocol.stop import StopParams
 from containai_rpc.service import Service
 
 pytestmark = pytest.mark.engine

@@ -16,7 +16,8 @@ import pytest
 
 from containai_rpc.engine.stats import host_layout, read_host, sample_inside
 from containai_rpc.errors import DomainError
-from containai_rpc.protocol.models import ListParams, RunParams, StatusParams, StopParams
+from containai_rpc.protocol.models import ListParams, RunParams, StatusParams
+from containai_rpc.protocol.stop import StopParams
 from containai_rpc.service import Service
 from containai_rpc.service.status import DEADLINE_S
 from containai_rpc.workspace.state import read_workspace_state

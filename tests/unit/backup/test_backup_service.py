@@ -6,7 +6,7 @@ import pytest
 
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.backup import ExportParams, ImportParams
-from containai_rpc.protocol.models import StopParams
+from containai_rpc.protocol.stop import StopParams
 from containai_rpc.service.backup import export_volume
 from containai_rpc.service.backup_import import INCOMPLETE_MARKER, import_volume
 from containai_rpc.service.hooks import Hooks

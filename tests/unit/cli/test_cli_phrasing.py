@@ -17,7 +17,8 @@ from containai_rpc.cli.process import RpcError
 from containai_rpc.engine.errors import unavailable
 from containai_rpc.engine.models import ContainerInfo, EngineInfo
 from containai_rpc.errors import DomainError
-from containai_rpc.protocol.models import RunParams, StopParams
+from containai_rpc.protocol.models import RunParams
+from containai_rpc.protocol.stop import StopParams
 from containai_rpc.service import run_decide, stop_decide
 from containai_rpc.service.doctor.engines import isolation_checks
 from containai_rpc.service.doctor.ssh import ports_check

@@ -10,12 +10,8 @@ from pathlib import Path
 import pytest
 
 from containai_rpc.errors import DomainError
-from containai_rpc.protocol.models import (
-    ListParams,
-    RunParams,
-    StatusParams,
-    StopParams,
-)
+from containai_rpc.protocol.models import ListParams, RunParams, StatusParams
+from containai_rpc.protocol.stop import StopParams
 from containai_rpc.service import Service
 from containai_rpc.workspace.config import DEFAULT_IMAGE
 from tests.support.fake_engine import FakeDocker

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from containai_rpc.errors import DomainError
-from containai_rpc.protocol.models import RunParams, StatusParams, StopParams
+from containai_rpc.protocol.models import RunParams, StatusParams
+from containai_rpc.protocol.stop import StopParams
 from containai_rpc.service import Service
 from containai_rpc.workspace.config import DEFAULT_IMAGE
 from containai_rpc.workspace.state import user_config_path

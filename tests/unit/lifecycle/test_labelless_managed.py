@@ -12,7 +12,8 @@ import pytest
 from containai_rpc.engine import ContainerInfo
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.gc import GcParams, KeepParams
-from containai_rpc.protocol.models import RunParams, StatusParams, StopParams
+from containai_rpc.protocol.models import RunParams, StatusParams
+from containai_rpc.protocol.stop import StopParams
 from containai_rpc.service import Hooks, Service
 from containai_rpc.workspace.state import update_workspace_state
 from tests.support.fake_engine import FakeDocker, FakeEngine

@@ -9,7 +9,7 @@ import pytest
 
 from containai_rpc.engine import ContainerInfo
 from containai_rpc.errors import DomainError
-from containai_rpc.protocol.models import StopOutcome, StopParams
+from containai_rpc.protocol.stop import StopOutcome, StopParams
 from containai_rpc.service.sessions import SessionCounts
 from containai_rpc.service.stop_decide import (
     check_options,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from containai_rpc.errors import DomainError
-from containai_rpc.protocol.models import StopParams
+from containai_rpc.protocol.stop import StopParams
 from containai_rpc.service import Hooks, Service
 from containai_rpc.workspace.state import kept_containers, set_keep, update_workspace_state
 from tests.support.fake_engine import FakeDocker, FakeEngine
