@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import logging
-import tarfile
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +17,7 @@ from containai_rpc.core.naming import quote_for_message
 from containai_rpc.engine.build import build_image
 from containai_rpc.engine.errors import translate_errors
 from containai_rpc.engine.events import WATCHED_ACTIONS, EventStream, docker_timestamp
-from containai_rpc.engine.execio import demux, with_timeouts
+from containai_rpc.engine.execio import demux, first_file, read_stream
 from containai_rpc.engine.helper import VolumeHelper, create_helper
 from containai_rpc.engine.models import (
     DATA_MOUNT,
@@ -315,25 +313,12 @@ class Engine:
         with self.guard():
             exec_id = self.api.exec_create(container_id, argv, user=user, stdin=False)["Id"]
             sock = self.api.exec_start(exec_id, socket=True)
-        raw = with_timeouts(sock)
-        raw.settimeout(timeout_s)
-        chunks: list[bytes] = []
-        try:
-            while True:
-                data = raw.recv(65536)
-                if not data:
-                    break
-                chunks.append(data)
-        except (TimeoutError, OSError):
-            return ExecResult(exit_code=None, output=demux(b"".join(chunks)))
-        finally:
-            if raw is not sock:
-                raw.close()
-            with contextlib.suppress(OSError):  # over ssh: the ssh process may be gone
-                sock.close()
+        data, complete = read_stream(sock, timeout_s)
+        if not complete:
+            return ExecResult(exit_code=None, output=demux(data))
         with self.guard():
             code = self.api.exec_inspect(exec_id).get("ExitCode")
-        return ExecResult(exit_code=code, output=demux(b"".join(chunks)))
+        return ExecResult(exit_code=code, output=demux(data))
 
     def read_file(self, container_id: str, path: str, max_bytes: int = 4096) -> bytes | None:
         """A small regular file of the container (running or stopped), None when absent.
@@ -346,12 +331,7 @@ class Engine:
                 data = b"".join(stream)
         except DomainError:
             return None
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            member = next((m for m in tar.getmembers() if m.isfile()), None)
-            if member is None or member.size > max_bytes:
-                return None
-            handle = tar.extractfile(member)
-            return handle.read() if handle is not None else None
+        return first_file(data, max_bytes)
 
     # ------------------------------------------------------------------ events
 

@@ -1,9 +1,13 @@
-"""Reading an exec's output: a socket we can time out, and Docker's stream framing."""
+"""Reading what the engine streams back: an exec's output (a socket we can time out,
+Docker's stream framing) and a file out of a container's tar archive."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import socket
+import tarfile
 from typing import Any
 
 
@@ -26,3 +30,31 @@ def demux(data: bytes) -> str:
         out += data[i + 8 : i + 8 + size]
         i += 8 + size
     return out.decode("utf-8", "replace")
+
+
+def read_stream(sock: Any, timeout_s: float) -> tuple[bytes, bool]:
+    """All of an exec's raw output, and whether it ended before `timeout_s` of silence."""
+    raw = with_timeouts(sock)
+    raw.settimeout(timeout_s)
+    chunks: list[bytes] = []
+    try:
+        while data := raw.recv(65536):
+            chunks.append(data)
+    except (TimeoutError, OSError):
+        return b"".join(chunks), False
+    finally:
+        if raw is not sock:
+            raw.close()
+        with contextlib.suppress(OSError):  # over ssh: the ssh process may be gone
+            sock.close()
+    return b"".join(chunks), True
+
+
+def first_file(archive: bytes, max_bytes: int) -> bytes | None:
+    """The first regular file of a tar archive (`get_archive`), None when absent or larger."""
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        member = next((m for m in tar.getmembers() if m.isfile()), None)
+        if member is None or member.size > max_bytes:
+            return None
+        handle = tar.extractfile(member)
+        return handle.read() if handle is not None else None
