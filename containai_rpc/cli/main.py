@@ -23,7 +23,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="cai", description="Persistent per-workspace agent containers.")
+    parser = _Parser(
+        prog="cai",
+        description="Persistent per-workspace agent containers.",
+        epilog="cai mcp [--workspace DIR] [--allow-destructive]: serve the tools over MCP "
+        "(stdio) for AI agents; see cai mcp --help.",
+    )
     parser.add_argument("--version", action="version", version=f"cai {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, required=True)
     for command in COMMANDS:
@@ -151,6 +156,11 @@ def approved_volume(exc: RpcError, args: argparse.Namespace) -> bool:
 def main(argv: list[str] | None = None) -> NoReturn:
     argv_given = argv is not None
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["mcp"]:  # `cai mcp [options]`: the MCP server, in this process
+        from containai_rpc.mcp_server.app import main as mcp_main
+
+        mcp_main(argv[1:])
+        sys.exit(0)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")  # `cai` and `cai --fresh` mean `cai run …`
     code = 0
