@@ -46,7 +46,8 @@ def open_client(mcp_box) -> OpenClient:
     @asynccontextmanager
     async def open_(cwd: Path, *options: str, **client_args: Any) -> AsyncIterator[Client]:
         command, *args = server_argv(*options)
-        params = StdioServerParameters(command=command, args=args, env=mcp_box.env, cwd=cwd)
+        env = {**mcp_box.env, "CONTAINAI_LOG_LEVEL": "INFO"}  # the default: calls are logged
+        params = StdioServerParameters(command=command, args=args, env=env, cwd=cwd)
         with (mcp_box.root / "server.log").open("a") as errlog:
             async with Client(stdio_client(params, errlog=errlog), **client_args) as client:
                 yield client
