@@ -14,7 +14,11 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-SSHD_IMAGE = "containai-test-systemd:latest"  # systemd + sshd: what containai_exec needs
+from tests.support.engines import SYSTEMD_IMAGE
+
+# containai_exec needs sshd and the agent user: the product image, as the SSH tests use
+# (containai-test-systemd has sshd but no agent user, so `run` cannot install our key).
+SSHD_IMAGE = SYSTEMD_IMAGE
 
 OpenClient = Callable[..., AbstractAsyncContextManager[Client]]
 

@@ -1,6 +1,6 @@
 """The official MCP client (the SDK's stdio client) against `containai-rpc --mcp` on the
 real engine: tools with schemas and annotations, run then exec over real SSH in
-containai-test-systemd (pwd, a failure, a timeout, 10 MB of output), the log on stderr."""
+the product image (pwd, a failure, a timeout, 10 MB of output), the log on stderr."""
 
 from __future__ import annotations
 
