@@ -16,8 +16,8 @@ from pydantic import ValidationError
 
 from containai_rpc.errors import DomainError
 from containai_rpc.mcp_server.asking import Asker, InputNeeded
-from containai_rpc.mcp_server.command import Captured, run_capped
-from containai_rpc.mcp_server.schemas import BY_NAME, ExecArgs, ExecResult, ToolSpec
+from containai_rpc.mcp_server.exec_tool import exec_in_container
+from containai_rpc.mcp_server.schemas import BY_NAME, ExecArgs, ToolSpec
 from containai_rpc.mcp_server.scope import Refused, Scope
 from containai_rpc.protocol.base import WireModel
 from containai_rpc.protocol.models import ListParams, RunParams, StatusParams, StopParams
@@ -85,7 +85,7 @@ class Tools:
         if spec.name == "containai_stop":  # confirmed above: no second question on sessions
             return await _thread(self.service.stop, StopParams(workspace=workspace, force=True))
         assert isinstance(args, ExecArgs)
-        return await self._exec(workspace, args)
+        return await exec_in_container(self.service, workspace, args)
 
     async def _authorize(self, spec: ToolSpec, workspace: str, asker: Asker) -> None:
         """Destructive tools: confirmed by the user through the client, or allowed by the
@@ -103,50 +103,10 @@ class Tools:
         if not await asker.confirm(f"ContainAI: {spec.title.lower()}? This {what}."):
             raise Refused(f"The user declined {spec.name}; nothing was changed.")
 
-    async def _exec(self, workspace: str, args: ExecArgs) -> ExecResult:
-        """The session argv the service builds for a command, run with deadline and cap."""
-        params = RunParams(workspace=workspace, command=args.command, tty=False, env=args.env)
-        run = await _thread(self.service.run, params)
-        if run.session is None:
-            raise Refused(
-                f"Container {run.container_name} has no SSH access (its image has no sshd), "
-                "so commands cannot be run in it."
-            )
-        out = await run_capped(
-            run.session.argv, timeout_s=args.timeout_seconds, cap=args.max_output_bytes
-        )
-        stderr = _shown(out.stderr, "stderr")
-        if out.timed_out:
-            stderr += f"\n[containai: killed after the {args.timeout_seconds:g} s timeout]\n"
-        return ExecResult(
-            exit_code=out.exit_code,
-            stdout=_shown(out.stdout, "stdout"),
-            stderr=stderr,
-            timed_out=out.timed_out,
-            stdout_truncated=out.stdout.truncated,
-            stderr_truncated=out.stderr.truncated,
-            stdout_bytes=out.stdout.total,
-            stderr_bytes=out.stderr.total,
-            duration_seconds=round(out.duration_s, 3),
-            container_name=run.container_name,
-            workspace=run.workspace,
-        )
-
 
 async def _thread(operation: Callable[[Any], WireModel], params: Any) -> Any:
     """The service blocks (Docker, SSH): off the event loop, as the JSON-RPC server does."""
     return await anyio.to_thread.run_sync(operation, params)
-
-
-def _shown(captured: Captured, name: str) -> str:
-    """The kept text, with a last line saying when the cap cut it."""
-    text = captured.text()
-    if captured.truncated:
-        text += (
-            f"\n[containai: {name} truncated: kept the first {len(captured.data)} of "
-            f"{captured.total} bytes]\n"
-        )
-    return text
 
 
 def _failure_text(exc: Exception) -> str:

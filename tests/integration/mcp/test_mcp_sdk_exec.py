@@ -8,10 +8,16 @@ import pytest
 
 from containai_rpc.mcp_server.schemas import DEFAULT_OUTPUT_BYTES
 from tests.integration.mcp.conftest import use_sshd_image
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.engine
 
 TEN_MB = 10 * 1000 * 1000
+
+
+def sleeping(container) -> bool:
+    """A `sleep 60` still running in the container (Docker's `top`, not our code)."""
+    return any(p[-1] == "sleep 60" for p in container.top()["Processes"])
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -54,6 +60,8 @@ async def test_run_then_exec_over_ssh(mcp_box, open_client, monkeypatch, mode):
         assert late["timedOut"] is True and late.get("exitCode") is None
         assert "killed after the 2 s timeout" in late["stderr"]
         assert 2 <= late["durationSeconds"] < 30
+        container = mcp_box.client.containers.get(run.structured_content["containerName"])
+        poll(lambda: not sleeping(container), "the timed-out command to end in the container")
 
         big = await client.call_tool(
             "containai_exec", {"command": ["sh", "-c", f"head -c {TEN_MB} /dev/zero | tr '\\0' x"]}
