@@ -153,14 +153,19 @@ def approved_volume(exc: RpcError, args: argparse.Namespace) -> bool:
     return True
 
 
+def serve_mcp(argv: list[str]) -> NoReturn:
+    """`cai mcp [options]`: the MCP server, in this process (stdio belongs to it)."""
+    from containai_rpc.mcp_server.app import main as mcp_main
+
+    mcp_main(argv, prog="cai mcp")
+    sys.exit(0)
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     argv_given = argv is not None
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["mcp"]:  # `cai mcp [options]`: the MCP server, in this process
-        from containai_rpc.mcp_server.app import main as mcp_main
-
-        mcp_main(argv[1:])
-        sys.exit(0)
+    if argv[:1] == ["mcp"]:
+        serve_mcp(argv[1:])
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")  # `cai` and `cai --fresh` mean `cai run …`
     code = 0

@@ -19,6 +19,7 @@ from mcp.server.stdio import stdio_server
 from mcp.server.subscriptions import ListenHandler
 
 from containai_rpc import __version__
+from containai_rpc.errors import DomainError
 from containai_rpc.mcp_server.asking import Asker, InputNeeded
 from containai_rpc.mcp_server.live import Live
 from containai_rpc.mcp_server.schemas import TOOLS
@@ -80,9 +81,9 @@ def build_server(tools: Tools, live: Live) -> Server[Any]:
     )
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
+def parse_args(argv: list[str], prog: str) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog="containai-rpc --mcp",
+        prog=prog,
         description="Serve ContainAI as MCP tools over stdio (for Claude Code, VS Code, Codex).",
     )
     p.add_argument(
@@ -118,9 +119,9 @@ async def serve(args: argparse.Namespace, service: Service) -> None:
         await server.run(read, write, server.create_initialization_options())
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, prog: str = "containai-rpc --mcp") -> None:
     """Serve until the client closes stdin; logs on stderr (CONTAINAI_LOG_LEVEL)."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    args = parse_args(sys.argv[1:] if argv is None else argv, prog)
     level = os.environ.get("CONTAINAI_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
         level=level if level in logging.getLevelNamesMapping() else "INFO",
@@ -130,6 +131,9 @@ def main(argv: list[str] | None = None) -> None:
     service = Service()
     try:
         asyncio.run(serve(args, service))
+    except DomainError as exc:  # a bad --workspace: said once, before serving anything
+        print(f"[ERROR] {exc.message}", file=sys.stderr)
+        raise SystemExit(1) from None
     except KeyboardInterrupt:
         pass
     finally:
