@@ -3,8 +3,8 @@
 
 Without a terminal, sshd does not signal the remote command when the connection drops,
 so killing the local ssh at the deadline would leave it running. Each command therefore
-carries a marker variable, and a timed-out one is killed inside the container: a second
-session (same argv builder) kills every process of the agent whose environment has it.
+carries a marker variable, and a timed-out (or cancelled) one is killed inside the
+container: a second session (same argv builder) kills the agent's processes that carry it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 
+import anyio
 import anyio.to_thread
 
 from containai_rpc.mcp_server.command import Captured, run_capped
@@ -42,9 +43,14 @@ async def exec_in_container(service: Service, workspace: str, args: ExecArgs) ->
             f"Container {run.container_name} has no SSH access (its image has no sshd or "
             "SSH setup failed), so commands cannot be run in it."
         )
-    out = await run_capped(
-        run.session.argv, timeout_s=args.timeout_seconds, cap=args.max_output_bytes
-    )
+    try:
+        out = await run_capped(
+            run.session.argv, timeout_s=args.timeout_seconds, cap=args.max_output_bytes
+        )
+    except anyio.get_cancelled_exc_class():  # the client cancelled the call: end it there too
+        with anyio.CancelScope(shield=True):
+            await _kill_marked(service, workspace, marker)
+        raise
     stderr = _shown(out.stderr, "stderr")
     if out.timed_out:
         await _kill_marked(service, workspace, marker)

@@ -124,7 +124,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "containai_list",
         "List containers",
-        "The ContainAI-managed containers of the managed Docker contexts.",
+        "The ContainAI-managed containers of the workspaces this server may act on, in "
+        "every managed Docker context.",
         ListArgs,
         ListResult,
         read_only=True,

@@ -71,9 +71,12 @@ class Tools:
 
     async def _call(self, spec: ToolSpec, asker: Asker, arguments: dict[str, Any]) -> WireModel:
         args = spec.args.model_validate(arguments)
-        if spec.name == "containai_list":
-            return await _thread(self.service.list, ListParams(context=args.context))
-        workspace = Scope.pick(await self.scope.allowed(asker), args.workspace)
+        allowed = await self.scope.allowed(asker)
+        if spec.name == "containai_list":  # other workspaces' containers stay out of sight
+            listed = await _thread(self.service.list, ListParams(context=args.context))
+            listed.containers = [c for c in listed.containers if c.workspace in allowed]
+            return listed
+        workspace = Scope.pick(allowed, args.workspace)
         if spec.destructive:
             await self._authorize(spec, workspace, asker)
         if spec.name == "containai_status":

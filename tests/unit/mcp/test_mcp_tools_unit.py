@@ -197,3 +197,13 @@ async def test_bad_arguments_are_a_clear_tool_error(fake_service, ws):
     assert bad.is_error and bad.content[0].text.startswith("Invalid arguments: command:")
     assert "timeoutSeconds" in bad.content[0].text
     assert unknown.is_error and "Unknown tool 'containai_reset'" in unknown.content[0].text
+
+
+async def test_list_shows_only_the_allowed_workspaces(fake_service, fake_docker, ws):
+    fake_docker["default"].add_container("elsewhere-main", workspace="/some/other/project")
+    async with client(fake_service, [ws]) as c:
+        before = await c.call_tool("containai_list", {})
+        await c.call_tool("containai_run", {})
+        after = await c.call_tool("containai_list", {})
+    assert before.structured_content["containers"] == []
+    assert [x["workspace"] for x in after.structured_content["containers"]] == [str(ws)]
