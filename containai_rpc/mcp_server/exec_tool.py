@@ -26,7 +26,7 @@ MARKER = "CONTAINAI_EXEC_ID"
 KILL_TIMEOUT_S = 15.0
 # $1 is the marker's value; children inherit the environment, so the whole tree matches.
 _KILL_MARKED = r"""for e in /proc/[0-9]*/environ; do
-  if tr '\0' '\n' <"$e" 2>/dev/null | grep -qxF "$1"; then
+  if { tr '\0' '\n' <"$e"; } 2>/dev/null | grep -qxF "$1"; then
     p=${e#/proc/}; kill -KILL "${p%/environ}" 2>/dev/null
   fi
 done

@@ -60,7 +60,7 @@ class Live:
         becomes an update of its workspace's status resource."""
         if isinstance(event, ContainerChanged) and event.container.workspace:
             uri = status_uri(event.container.workspace)
-            log.info("mcp resource updated: %s (%s %s)", uri, event.kind, event.container.name)
+            log.debug("mcp resource updated: %s (%s %s)", uri, event.kind, event.container.name)
             self._spawn(self.bus.publish(ResourceUpdated(uri=uri)))
 
     def _to_legacy(self, event: ServerEvent) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import mcp_types as types
 from pydantic import ValidationError
@@ -52,6 +53,9 @@ class Tools:
             result = await self._call(spec, asker, arguments)
         except InputNeeded:
             log.info("mcp %s %s: waiting for the client's answer", name, shown)
+            raise
+        except anyio.get_cancelled_exc_class():
+            log.info("mcp %s %s: cancelled after %.2fs", name, shown, time.monotonic() - started)
             raise
         except (Refused, DomainError, ValidationError) as exc:
             text = _failure_text(exc)

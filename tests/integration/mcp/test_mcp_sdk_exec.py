@@ -4,6 +4,7 @@ the product image (pwd, a failure, a timeout, 10 MB of output), the log on stder
 
 from __future__ import annotations
 
+import anyio
 import pytest
 
 from containai_rpc.mcp_server.schemas import DEFAULT_OUTPUT_BYTES
@@ -18,6 +19,13 @@ TEN_MB = 10 * 1000 * 1000
 def sleeping(container) -> bool:
     """A `sleep 60` still running in the container (Docker's `top`, not our code)."""
     return any(p[-1] == "sleep 60" for p in container.top()["Processes"])
+
+
+async def gone(container, what: str) -> None:
+    """Poll (in a thread: the client's event loop must keep running) until it ended."""
+    await anyio.to_thread.run_sync(
+        poll, lambda: not sleeping(container), f"{what} to end in the container"
+    )
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
@@ -61,7 +69,11 @@ async def test_run_then_exec_over_ssh(mcp_box, open_client, monkeypatch, mode):
         assert "killed after the 2 s timeout" in late["stderr"]
         assert 2 <= late["durationSeconds"] < 30
         container = mcp_box.client.containers.get(run.structured_content["containerName"])
-        poll(lambda: not sleeping(container), "the timed-out command to end in the container")
+        await gone(container, "the timed-out command")
+
+        with anyio.move_on_after(3):  # the client gives up: the call is cancelled
+            await client.call_tool("containai_exec", {"command": ["sleep", "60"]})
+        await gone(container, "the cancelled command")  # the loop runs: the cancel goes out
 
         big = await client.call_tool(
             "containai_exec", {"command": ["sh", "-c", f"head -c {TEN_MB} /dev/zero | tr '\\0' x"]}
