@@ -12,10 +12,10 @@ from typing import Any, NoReturn
 from containai_rpc import __version__
 from containai_rpc.cli.commands import COMMANDS
 from containai_rpc.cli.commands.base import Command, UsageError
+from containai_rpc.cli.commands.sessions import REASON_CODES, open_session
 from containai_rpc.cli.escape import json_text, printable, printable_values
 from containai_rpc.cli.phrasing import phrase_error
 from containai_rpc.cli.process import RpcError, spawn
-from containai_rpc.cli.sessions import REASON_CODES, open_session
 
 
 class _Parser(argparse.ArgumentParser):

@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from containai_rpc.cli.commands.base import Command, UsageError, params, target_arguments
-from containai_rpc.cli.sessions import env_values, session_arguments, session_params
+from containai_rpc.cli.commands.sessions import env_values, session_arguments, session_params
 
 _VERBS = {"create": "created", "start": "started", "attach": "attached", "recreate": "recreated"}
 _STOP_WORDS = {

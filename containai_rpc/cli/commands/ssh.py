@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from containai_rpc.cli.commands.base import Command, params, target_arguments
-from containai_rpc.cli.sessions import session_params
+from containai_rpc.cli.commands.sessions import session_params
 
 
 def _shell_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:

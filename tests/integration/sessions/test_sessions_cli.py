@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import shlex
 import subprocess
 from typing import Any
 
@@ -153,4 +152,4 @@ def test_shell_runs_the_same_argv_builder(box):
     assert shell.stdout.splitlines()[-1] == WORKDIR
     made = cai_json(box, "run", "--", "bash", "-l", cwd=ws)
     assert made["session"]["remoteCommand"] == f"cd {WORKDIR} && exec bash -l"
-    assert shlex.join(made["session"]["argv"]).endswith(shlex.quote(f"cd {WORKDIR} && exec bash -l"))
+    assert made["session"]["argv"][-1] == f"cd {WORKDIR} && exec bash -l"

@@ -137,7 +137,7 @@ def run_ssh(argv: list[str]) -> int:
     delay = float(os.environ.get(RETRY_DELAY_ENV) or 0.5)
     for attempt in range(1, ATTEMPTS + 1):
         code, errors = _spawn(argv)
-        if code != 255 or (not _SSH_ERROR.search(errors) and not _HOST_KEY.search(errors)):
+        if code != 255 or not any(r.search(errors) for r in (_SSH_ERROR, _FATAL, _HOST_KEY)):
             return code  # the command's own status (255 without an SSH error included)
         if _HOST_KEY.search(errors):
             print("[ERROR] SSH host key mismatch; run 'cai run --fresh'", file=sys.stderr)
