@@ -20,11 +20,13 @@ def remote_command(
     command: Sequence[str], env: Mapping[str, str] | None = None, *, detached: bool = False
 ) -> str:
     """`cd <workspace> && exec [env VAR=val …] <command>`; detached: started with `nohup`
-    in the background, its output discarded, and its pid echoed (the original's form)."""
+    in the background, its output discarded, and its pid echoed. (Braced: in the original's
+    unbraced form `cd … && nohup … & echo $!` the shell backgrounds the whole list, in a
+    subshell that keeps the SSH channel open, and `$!` is that subshell's pid.)"""
     assignments = [f"{name}={value}" for name, value in (env or {}).items()]
     run = shlex.join(["env", *assignments, *command] if assignments else list(command))
     if detached:
-        return f"cd {WORKDIR} && nohup {run} </dev/null >/dev/null 2>&1 & echo $!"
+        return f"cd {WORKDIR} && {{ nohup {run} </dev/null >/dev/null 2>&1 & echo $!; }}"
     return f"cd {WORKDIR} && exec {run}"
 
 
