@@ -181,6 +181,33 @@ def explicit_session(args: argparse.Namespace) -> bool:
     return any(getattr(args, k, None) for k in ("command_argv", "agent", "env", "detached"))
 
 
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The arguments, with the command after `--` as `command_argv` (None: no `--`)."""
+    argv, command_argv = split_command(argv)
+    args = build_parser().parse_args(argv)
+    if command_argv is not None and not args.handler.takes_command:
+        raise UsageError(f"cai {args.handler.name} takes no command after --")
+    args.command_argv = command_argv
+    return args
+
+
+def finish(args: argparse.Namespace, result: dict[str, Any], session: bool) -> int:
+    """Run the result's session, or print the result; the exit status."""
+    if session:
+        return open_session(result, explicit=explicit_session(args))
+    if args.json:
+        view = args.handler.json_view
+        text = json_text(view(result) if view else result)
+    else:
+        text = printable(args.handler.render(printable_values(result)))
+    if text:
+        print(text)
+    code = 1 if args.handler.failed(result) else 0
+    if args.handler.after is not None:
+        args.handler.after(result)
+    return code
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     argv_given = argv is not None
     argv = unless_mcp(sys.argv[1:] if argv is None else argv)
@@ -189,11 +216,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     code = 0
     session = False
     try:
-        argv, command_argv = split_command(argv)
-        args = build_parser().parse_args(argv)
-        if command_argv is not None and not args.handler.takes_command:
-            raise UsageError(f"cai {args.handler.name} takes no command after --")
-        args.command_argv = command_argv
+        args = parse(argv)
         session = args.handler.opens_session(args)
         try:
             result = asyncio.run(execute(args.handler, args))
@@ -201,19 +224,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
             if not approved_volume(exc, args):
                 raise
             result = asyncio.run(execute(args.handler, args))
-        if session:
-            code = open_session(result, explicit=explicit_session(args))
-        elif args.json:
-            view = args.handler.json_view
-            text = json_text(view(result) if view else result)
-        else:
-            text = printable(args.handler.render(printable_values(result)))
-        if not session and text:
-            print(text)
-        if not session:
-            code = 1 if args.handler.failed(result) else 0
-        if args.handler.after is not None:
-            args.handler.after(result)
+        code = finish(args, result, session)
     except Cancelled:  # `Cancelled.` is on stderr already; nothing changed
         code = 0
     except UsageError as exc:
