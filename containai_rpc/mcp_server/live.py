@@ -49,7 +49,7 @@ class Live:
         self.service = service
         self.scope = scope
         self.bus = InMemorySubscriptionBus()
-        self._legacy: dict[str, list[ServerSession]] = {}
+        self._legacy: dict[str, ServerSession] = {}  # uri → the (one, stdio) client's session
         self._tasks: set[asyncio.Task[Any]] = set()
         self.bus.subscribe(self._to_legacy)
 
@@ -65,7 +65,8 @@ class Live:
 
     def _to_legacy(self, event: ServerEvent) -> None:
         if isinstance(event, ResourceUpdated):
-            for session in self._legacy.get(event.uri, []):
+            session = self._legacy.get(event.uri)
+            if session is not None:
                 self._spawn(session.send_resource_updated(event.uri))
 
     def _spawn(self, coro: Any) -> None:
@@ -129,7 +130,7 @@ class Live:
         self, ctx: ServerRequestContext[Any], params: types.SubscribeRequestParams
     ) -> types.EmptyResult:
         workspace_of(params.uri)
-        self._legacy.setdefault(params.uri, []).append(ctx.session)
+        self._legacy[params.uri] = ctx.session
         log.info("mcp subscribed: %s", params.uri)
         return types.EmptyResult()
 

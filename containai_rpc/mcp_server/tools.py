@@ -36,6 +36,9 @@ CONSEQUENCES = {
 
 @dataclass
 class Tools:
+    """The tools of one server: its service, its workspace scope, and whether the user
+    started it with `--allow-destructive`."""
+
     service: Service
     scope: Scope
     allow_destructive: bool = False
@@ -67,6 +70,9 @@ class Tools:
                 text,
             )
             return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
+        except Exception:
+            log.exception("mcp %s %s: failed unexpectedly", name, shown)
+            raise  # the SDK answers with an internal error
         log.info("mcp %s %s: ok in %.2fs", name, shown, time.monotonic() - started)
         data = result.wire()
         return types.CallToolResult(
