@@ -46,7 +46,8 @@ def inspect(inspector: str, box, ws: Path, *args: str) -> dict[str, Any]:
 def test_inspector_lists_and_calls(mcp_box, monkeypatch, inspector):
     use_sshd_image(mcp_box, monkeypatch)
     ws = mcp_box.workspace("app")
-    listed = inspect(inspector, mcp_box, ws, "--method", "tools/list")["tools"]
+    # --strict: the Inspector checks the tool schemas for portability (exit 6 on errors)
+    listed = inspect(inspector, mcp_box, ws, "--strict", "--method", "tools/list")["tools"]
     tools = {t["name"]: t for t in listed}
     assert set(tools) == {
         "containai_status",
