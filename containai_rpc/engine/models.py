@@ -48,6 +48,10 @@ class ContainerInfo:
     runtime: str | None = None
     published_ssh_port: int | None = None
     image_id: str | None = None
+    memory_limit: int | None = None
+    """Bytes (`HostConfig.Memory`); None: no limit."""
+    nano_cpus: int | None = None
+    """`HostConfig.NanoCpus`; None: no limit."""
 
     @property
     def managed(self) -> bool:
@@ -138,6 +142,8 @@ class ContainerInfo:
             runtime=host.get("Runtime"),
             published_ssh_port=published,
             image_id=data.get("Image") or None,
+            memory_limit=host.get("Memory") or None,
+            nano_cpus=host.get("NanoCpus") or None,
         )
 
 

@@ -226,6 +226,11 @@ def create_server(service: Service | None = None) -> ContainAIServer:
 
 def main() -> None:
     """Serve on stdin/stdout; stdout carries only protocol, logs go to stderr."""
+    if sys.argv[1:2] == ["--mcp"]:  # the MCP face instead: containai-rpc --mcp [options]
+        from containai_rpc.mcp_server.app import main as mcp_main
+
+        mcp_main(sys.argv[2:])
+        return
     level = os.environ.get("CONTAINAI_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
         level=level if level in logging.getLevelNamesMapping() else "INFO",

@@ -17,7 +17,7 @@ from containai_rpc.core.naming import validate_container_name, validate_volume_n
 from containai_rpc.core.states import guide_status
 from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
-from containai_rpc.protocol.models import RunParams, RunResult
+from containai_rpc.protocol.models import RunParams, RunResult, SshEndpoint
 from containai_rpc.service.cleanup import forget_removed
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.idle import idle_environment, idle_period, touch
@@ -49,6 +49,8 @@ from containai_rpc.service.run_decide import (
     move_port,
     state_record,
 )
+from containai_rpc.service.run_limits import limits_differ, requested_limits
+from containai_rpc.service.session_command import run_session
 from containai_rpc.service.summary import KeepPolicy, isolation_of, to_summary
 from containai_rpc.service.templates import (
     ImageChoice,
@@ -104,7 +106,7 @@ def run(
     check_workspace_allowed(workspace, allow_system=p.allow_system_workspace)
     with locked(workspace):  # the key stop and gc take too (`resolve.lock_key`)
         config = UserConfig.load()
-        settings = config.settings(workspace)
+        settings = requested_limits(p, config.settings(workspace))
         idle_s = idle_period(p, config.workspace_state(workspace), settings)
         choice = choose_image(p, settings)
         engine, facts = gather(engines, p, config, settings, cwd, choice.image)
@@ -235,13 +237,24 @@ def execute(ctx: RunContext, plan: RunPlan) -> RunResult:
     else:
         hooks.progress(f"{plan.name} is running ({time.monotonic() - started:.1f} s)")
         touch(engine, info.id, ctx.idle_s, ctx.settings.idle_check_s)  # a run is activity
+    return finished(ctx, plan, info, ssh, checked)
+
+
+def finished(
+    ctx: RunContext, plan: RunPlan, info: ContainerInfo, ssh: SshEndpoint | None, checked: list[str]
+) -> RunResult:
+    """The answer: the container as it is now, its session, and what the caller should know
+    (an outdated template, limits other than asked, a check that failed)."""
     created = ctx.p.keep and isinstance(plan, Create | Recreate)
     keep = ctx.keep.with_entry(plan.name, None) if created else ctx.keep  # as `create` wrote
-    answer = result(engine, plan, info, keep, dry_run=False)
+    answer = result(ctx.engine, plan, info, keep, dry_run=False)
     stale = answer.container if isinstance(plan, Reuse) else None
     outdated = [outdated_warning(stale)] if stale is not None and stale.outdated else []
+    differ = limits_differ(ctx.p, info) if isinstance(plan, Reuse) else None
     warnings = [*ctx.choice.warnings, *plan.warnings, *outdated, *checked]
-    return answer.model_copy(update={"ssh": ssh, "warnings": warnings or None})
+    warnings += [differ] if differ else []
+    session = run_session(ctx.p, ctx.settings, info)
+    return answer.model_copy(update={"ssh": ssh, "warnings": warnings or None, "session": session})
 
 
 def preflight(ctx: RunContext, plan: Create | Recreate) -> Preflight:
