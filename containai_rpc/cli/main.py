@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 from containai_rpc import __version__
 from containai_rpc.cli.commands import COMMANDS
 from containai_rpc.cli.commands.base import Command, UsageError
-from containai_rpc.cli.commands.sessions import REASON_CODES, open_session
+from containai_rpc.cli.commands.sessions import failure_code, open_session
 from containai_rpc.cli.escape import json_text, printable, printable_values
 from containai_rpc.cli.phrasing import phrase_error
 from containai_rpc.cli.process import RpcError, spawn
@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         print(f"[ERROR] {printable(message)}", file=sys.stderr)
         if hint:
             print(f"[HINT] {printable(hint)}", file=sys.stderr)
-        code = REASON_CODES.get(exc.reason, 1) if session else 1
+        code = failure_code(exc.reason) if session else 1
     except KeyboardInterrupt:
         code = 130
     except BrokenPipeError:  # `cai list --json | head`: the reader left; nothing to report

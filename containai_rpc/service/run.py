@@ -49,7 +49,11 @@ from containai_rpc.service.run_decide import (
     move_port,
     state_record,
 )
-from containai_rpc.service.run_limits import limits_differ, requested_limits
+from containai_rpc.service.run_limits import (
+    cpus_beyond_request,
+    limits_differ,
+    requested_limits,
+)
 from containai_rpc.service.session_command import run_session
 from containai_rpc.service.summary import KeepPolicy, isolation_of, to_summary
 from containai_rpc.service.templates import (
@@ -267,6 +271,9 @@ def preflight(ctx: RunContext, plan: Create | Recreate) -> Preflight:
     isolation = choose_isolation(engine.info().has_sysbox, allowed, engine.context)
     if isinstance(isolation, Refusal):
         raise isolation.error()
+    asked_too_many = cpus_beyond_request(ctx.p, engine.info().ncpu, engine.context)
+    if asked_too_many is not None:
+        raise asked_too_many
     too_many = cpus_beyond_engine(ctx.settings, engine.info())
     if too_many is not None:
         raise too_many.error()

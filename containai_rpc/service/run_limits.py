@@ -51,3 +51,15 @@ def limits_differ(p: RunParams, existing: ContainerInfo) -> str | None:
         f"{', '.join(asked)} apply only when it is created: a fresh run recreates it with them "
         "(the data volume is kept)"
     )
+
+
+def cpus_beyond_request(p: RunParams, ncpu: int, context: str) -> DomainError | None:
+    """A request for more CPUs than the engine has (which it would refuse), said in the
+    request's words before anything changes."""
+    if p.cpus is None or p.cpus <= ncpu:
+        return None
+    return DomainError(
+        "invalidParams",
+        f"cpus {p.cpus:g} is more than the engine of context '{context}' has ({ncpu})",
+        hint=f"Ask for at most {ncpu}.",
+    )

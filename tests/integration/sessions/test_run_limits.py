@@ -46,6 +46,7 @@ def test_bad_limits_are_clear_errors_that_change_nothing(sandbox):
         (("--cpus", "0"), "cpus"),
         (("--cpus", "many"), "--cpus"),
         (("--cpus", "4096"), "cpus"),
+        (("--cpus", "1000"), "is more than the engine of context"),
     ):
         proc = sandbox.cai("run", *args, cwd=ws)
         assert proc.returncode == 1, (args, proc.stdout)

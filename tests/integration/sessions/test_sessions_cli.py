@@ -145,11 +145,14 @@ def test_with_sshd_stopped_a_session_exits_13_after_the_retries(box):
     assert (back.returncode, back.stdout) == (0, "back\n"), back.stderr
 
 
-def test_shell_runs_the_same_argv_builder(box):
+def test_shell_and_agent_run_the_same_argv_builder(box):
     ws = box.workspace("shell")
     shell = box.cai("shell", "--workspace", str(ws), input="echo $0; pwd\n")
     assert shell.returncode == 0, shell.stderr
     assert shell.stdout.splitlines()[-1] == WORKDIR
+    # `--agent NAME` runs that program (here one the image has) instead of the default.
+    agent = box.cai("--agent", "bash", cwd=ws, input="echo via-$((6*7)) $0\n")
+    assert (agent.returncode, agent.stdout) == (0, "via-42 bash\n"), agent.stderr
     made = cai_json(box, "run", "--", "bash", "-l", cwd=ws)
     assert made["session"]["remoteCommand"] == f"cd {WORKDIR} && exec bash -l"
     assert made["session"]["argv"][-1] == f"cd {WORKDIR} && exec bash -l"

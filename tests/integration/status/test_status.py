@@ -243,16 +243,17 @@ def test_cli_human_and_json(sandbox):
     lines = human.stdout.splitlines()
     name = lines[0].removeprefix("Container: ")
     assert lines[1:4] == ["  Status: running", "  Uptime: 0m", f"  Image: {TINY_IMAGE}"]
-    assert lines[4:9] == [
+    assert re.fullmatch(r"  Limits: memory \d+g, cpus \d+", lines[4])  # the defaults
+    assert lines[5:10] == [
         "",
         "  Sessions (best-effort):",
         "    SSH connections: 0",
         "    Active terminals: 0",
         "",
     ]
-    assert lines[9] == "  Resource Usage:"
-    assert re.fullmatch(r"    Memory: [\d.]+[KMG]iB / [\d.]+[KMGT]iB \(\d+%\)", lines[10])
-    assert re.fullmatch(r"    CPU: \d+\.\d\d%", lines[11])
+    assert lines[10] == "  Resource Usage:"
+    assert re.fullmatch(r"    Memory: [\d.]+[KMG]iB / [\d.]+[KMGT]iB \(\d+%\)", lines[11])
+    assert re.fullmatch(r"    CPU: \d+\.\d\d%", lines[12])
 
     by_name = sandbox.cai("status", "--container", name, "--json")
     assert by_name.returncode == 0, by_name.stderr
