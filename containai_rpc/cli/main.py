@@ -14,7 +14,8 @@ from containai_rpc.cli.commands import COMMANDS
 from containai_rpc.cli.commands.base import Command, UsageError
 from containai_rpc.cli.escape import json_text, printable, printable_values
 from containai_rpc.cli.phrasing import phrase_error
-from containai_rpc.cli.process import RpcError, spawn
+from containai_rpc.cli.process import RpcError
+from containai_rpc.cli.session import Session
 
 
 class _Parser(argparse.ArgumentParser):
@@ -109,15 +110,11 @@ async def execute(command: Command, args: argparse.Namespace) -> dict[str, Any]:
     show_progress = command.long_running and not args.json
     if show_progress:
         params["workDoneToken"] = "cai"
-    # The server starts up on the other core while this process imports the client.
-    server = await spawn(args.verbose, config)
-    from containai_rpc.cli.session import Session
-
     async with Session(
         confirm=confirmer if command.interactive and can_ask else None,
         on_progress=progress_line if show_progress else None,
         verbose=args.verbose,
-        process=server,
+        config=config,
     ) as session:
         result = await session.request(method, params)
     if show_progress and sys.stderr.isatty():

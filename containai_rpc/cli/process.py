@@ -1,27 +1,14 @@
-"""The server process of one CLI command, and the error its answers can carry.
-
-A module of its own because it imports nothing heavy: `cai` starts the server with it
-first and only then imports the protocol client (pygls; lsprotocol alone is about half of
-the CLI's start-up), so both processes start up at the same time on two cores (bench/).
-"""
+"""The private server of one CLI command (the fallback when the shared server cannot be
+used), and the error an answer can carry. Standard library only, like all of `cai`'s
+request path."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
-from typing import Any
 
-
-class RpcError(Exception):
-    """An error response from the server: `reason` is `data.reason` when there is one."""
-
-    def __init__(self, code: int, message: str, data: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.data = data if isinstance(data, dict) else {}
-        self.reason = str(self.data.get("reason", "error"))
+from containai_rpc.local.channel import RpcError as RpcError
 
 
 def server_command() -> list[str]:
@@ -35,7 +22,7 @@ CONFIG_ENV = "CONTAINAI_CONFIG"
 
 
 async def spawn(verbose: bool = False, config: str | None = None) -> asyncio.subprocess.Process:
-    """Start the server with pipes for the protocol; its logs go to our stderr.
+    """Start a private stdio server with pipes for the protocol; its logs go to our stderr.
 
     `config`: a file the server uses instead of the user config for this call.
     """
