@@ -10,6 +10,7 @@ import sys
 from typing import Any, NoReturn
 
 from containai_rpc import __version__
+from containai_rpc.cli import server_admin
 from containai_rpc.cli.commands import COMMANDS
 from containai_rpc.cli.commands.base import Command, UsageError
 from containai_rpc.cli.escape import json_text, printable, printable_values
@@ -42,7 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
                 "--config", metavar="FILE", help="use FILE instead of the user config.toml"
             )
         p.set_defaults(handler=command)
+    server = sub.add_parser("server", help="show or stop the shared server")
+    server_admin.arguments(server)
+    server.set_defaults(local=server_admin.run)
     return parser
+
+
+class _Done(Exception):
+    """A command that asks no server (`cai server`) finished with this exit code."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
 
 
 class Cancelled(Exception):
@@ -153,6 +164,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
     code = 0
     try:
         args = build_parser().parse_args(argv)
+        if getattr(args, "local", None) is not None:  # not a protocol request
+            raise _Done(args.local(args))
         try:
             result = asyncio.run(execute(args.handler, args))
         except RpcError as exc:
@@ -169,6 +182,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
         code = 1 if args.handler.failed(result) else 0
         if args.handler.after is not None:
             args.handler.after(result)
+    except _Done as done:
+        code = done.code
     except Cancelled:  # `Cancelled.` is on stderr already; nothing changed
         code = 0
     except UsageError as exc:

@@ -12,12 +12,14 @@ another environment never talks to it: it starts its own.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from containai_rpc import __version__
 
@@ -129,3 +131,37 @@ def check_peer(sock: socket.socket) -> int:
     if uid != os.getuid():
         raise Refused(f"Refusing a shared server peer running as uid {uid} (pid {pid})")
     return pid
+
+
+def write_info(place: Place, info: dict[str, Any]) -> None:
+    fd = os.open(place.info, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(info, f)
+
+
+def read_info(place: Place) -> dict[str, Any]:
+    """What the server wrote about itself at start ({} when it is gone or unreadable)."""
+    try:
+        data = json.loads(place.info.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def server_pid(path: Path) -> int | None:
+    """The pid of the server listening at `path` (ours, checked), None when none does."""
+    try:
+        check_socket(path)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(str(path))
+            return check_peer(sock)
+    except (OSError, Refused):
+        return None
+
+
+def servers(directory: Path) -> list[Place]:
+    """Every shared server's place in `directory` (whatever its version or environment)."""
+    return [
+        Place(directory, p.name.removesuffix(".sock"))
+        for p in sorted(directory.glob(f"{PREFIX}*.sock"))
+    ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import logging
 import os
 import signal
@@ -60,7 +59,9 @@ def serve(idle_s: float) -> int:
         print(f"containai-rpc: a shared server already listens on {place.socket}", file=sys.stderr)
         return 0
     listener = _bind(place.socket)
-    _write_info(place, idle_s)
+    rundir.write_info(
+        place, {"pid": os.getpid(), "version": __version__, "started": time.time(), "idleS": idle_s}
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -94,21 +95,6 @@ def _bind(path: Path) -> socket.socket:
     os.chmod(path, 0o600)
     sock.listen(128)
     return sock
-
-
-def _write_info(place: rundir.Place, idle_s: float) -> None:
-    info = {"pid": os.getpid(), "version": __version__, "started": time.time(), "idleS": idle_s}
-    fd = os.open(place.info, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(info, f)
-
-
-def read_info(place: rundir.Place) -> dict[str, Any]:
-    try:
-        data = json.loads(place.info.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _accept(listener: socket.socket, hub: Any, idle_s: float, stop: threading.Event) -> None:
@@ -163,19 +149,8 @@ def retire_others(place: rundir.Place) -> None:
     for path in place.dir.glob(f"{rundir.PREFIX}*-{suffix}"):
         if path == place.socket:
             continue
-        pid = server_pid(path)
+        pid = rundir.server_pid(path)
         if pid is not None:
             log.info("replacing the server of another version at %s (pid %d)", path, pid)
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)
-
-
-def server_pid(path: Path) -> int | None:
-    """The pid of the server listening at `path` (ours, checked), None when none does."""
-    try:
-        rundir.check_socket(path)
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.connect(str(path))
-            return rundir.check_peer(sock)
-    except (OSError, rundir.Refused):
-        return None
