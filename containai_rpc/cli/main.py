@@ -156,6 +156,16 @@ def approved_volume(exc: RpcError, args: argparse.Namespace) -> bool:
     return True
 
 
+def answer(args: argparse.Namespace) -> dict[str, Any]:
+    """The server's answer to the command (asked again once a volume was approved)."""
+    try:
+        return asyncio.run(execute(args.handler, args))
+    except RpcError as exc:
+        if not approved_volume(exc, args):
+            raise
+        return asyncio.run(execute(args.handler, args))
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     argv_given = argv is not None
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -166,12 +176,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         args = build_parser().parse_args(argv)
         if getattr(args, "local", None) is not None:  # not a protocol request
             raise _Done(args.local(args))
-        try:
-            result = asyncio.run(execute(args.handler, args))
-        except RpcError as exc:
-            if not approved_volume(exc, args):
-                raise
-            result = asyncio.run(execute(args.handler, args))
+        result = answer(args)
         if args.json:
             view = args.handler.json_view
             text = json_text(view(result) if view else result)

@@ -4,7 +4,8 @@ Each connection is a session of its own — a `ContainAIServer` (pygls's public
 `start_io`, on the socket's two file objects, in a thread with its own event loop), so
 its responses, `$/progress` tokens, confirmations and cancellations stay its own. What
 they share is the `Hub`: one service, whose live state (one cache, one event watcher per
-context) runs on the hub's loop from the start, so `list` answers from memory. Its
+context) runs on the hub's loop once the first client is served, so `list` answers from
+memory. Its
 events fan out to every connection that asked for them (`watch`), each on its own loop.
 """
 
@@ -40,6 +41,15 @@ class Hub:
         self.last_active = time.monotonic()
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, name="hub", daemon=True).start()
+        self._live = False
+
+    def _start_live(self) -> None:
+        """Watch from now on: when a client asks for events, or once the first client is
+        served (so the first request, which started us, does not wait for the watchers)."""
+        with self._lock:
+            if self._live:
+                return
+            self._live = True
         self.loop.call_soon_threadsafe(self.service.watch, self.loop, self._broadcast)
 
     # ------------------------------------------------------------------ live events
@@ -55,6 +65,7 @@ class Hub:
     def subscribe(self, key: int, loop: asyncio.AbstractEventLoop, emit: Emit) -> None:
         with self._lock:
             self._subscribers[key] = (loop, emit)
+        self._start_live()
 
     def unsubscribe(self, key: int) -> None:
         with self._lock:
@@ -95,6 +106,7 @@ class Hub:
             with self._lock:
                 self._connections.discard(conn)
                 self.last_active = time.monotonic()
+            self._start_live()
 
     def hang_up_all(self) -> None:
         """End every connection (their in-flight work is cancelled at the next step)."""
