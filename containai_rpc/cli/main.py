@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import sys
@@ -17,6 +16,7 @@ from containai_rpc.cli.escape import json_text, printable, printable_values
 from containai_rpc.cli.phrasing import phrase_error
 from containai_rpc.cli.process import RpcError
 from containai_rpc.cli.session import Session
+from containai_rpc.local.channel import drive
 
 
 class _Parser(argparse.ArgumentParser):
@@ -159,11 +159,11 @@ def approved_volume(exc: RpcError, args: argparse.Namespace) -> bool:
 def answer(args: argparse.Namespace) -> dict[str, Any]:
     """The server's answer to the command (asked again once a volume was approved)."""
     try:
-        return asyncio.run(execute(args.handler, args))
+        return drive(execute(args.handler, args))
     except RpcError as exc:
         if not approved_volume(exc, args):
             raise
-        return asyncio.run(execute(args.handler, args))
+        return drive(execute(args.handler, args))
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

@@ -4,8 +4,8 @@ request path."""
 
 from __future__ import annotations
 
-import asyncio
 import os
+import subprocess
 import sys
 
 from containai_rpc.local.channel import RpcError as RpcError
@@ -21,7 +21,7 @@ CONFIG_ENV = "CONTAINAI_CONFIG"
 """The server reads the user config (settings and workspace state) from this file."""
 
 
-async def spawn(verbose: bool = False, config: str | None = None) -> asyncio.subprocess.Process:
+def spawn(verbose: bool = False, config: str | None = None) -> subprocess.Popen[bytes]:
     """Start a private stdio server with pipes for the protocol; its logs go to our stderr.
 
     `config`: a file the server uses instead of the user config for this call.
@@ -30,9 +30,6 @@ async def spawn(verbose: bool = False, config: str | None = None) -> asyncio.sub
     if config is not None:
         env[CONFIG_ENV] = config
     env.setdefault("CONTAINAI_LOG_LEVEL", "INFO" if verbose else "WARNING")
-    return await asyncio.create_subprocess_exec(
-        *server_command(),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        env=env,
+    return subprocess.Popen(
+        server_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
     )

@@ -4,18 +4,19 @@ The server is this user's shared one (`containai-rpc --listen`, started when non
 unless the call needs its own: a `--config` file, a `CONTAINAI_SERVER` command, a
 started `process`, `CONTAINAI_SHARED_SERVER=0`, or a shared server that cannot be used
 (said on stderr with `--verbose`; a socket that is not private to us is always said).
-Standard library only: no pygls, pydantic or docker on `cai`'s path.
+Standard library only: no pygls, pydantic or docker on `cai`'s path, and its calls block
+(one request at a time), so `cai` needs no event loop (`channel.drive`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
+import subprocess
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO
 
 from containai_rpc.cli.process import RpcError, spawn
 from containai_rpc.local.channel import Channel, Closed
@@ -46,7 +47,8 @@ def client_cwd() -> str:
 
 
 class Session:
-    """One server conversation for the lifetime of one CLI command."""
+    """One server conversation for the lifetime of one CLI command. Its methods are
+    coroutines for its callers' sake; they block (no event loop is needed to run them)."""
 
     def __init__(
         self,
@@ -55,7 +57,7 @@ class Session:
         on_progress: Callable[[str], None] | None = None,
         verbose: bool = False,
         watch: bool = False,
-        process: asyncio.subprocess.Process | None = None,
+        process: subprocess.Popen[bytes] | None = None,
         config: str | None = None,
     ) -> None:
         """`process`: a server already started with `process.spawn` (else the shared one,
@@ -67,32 +69,40 @@ class Session:
         self._proc = process
         self._config = config
         self._channel: Channel | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._writer: Any = None
+        self._stream: Any = None  # what to close at the end (socket or pipe)
         self.shared = False
 
     async def __aenter__(self) -> Session:
+        self.open()
+        return self
+
+    def open(self) -> None:
         if self._proc is None and shared_wanted(self._config):
             for attempt in range(2):  # a server that was just idling out: once more
-                if not await self._open_shared():
+                if not self._open_shared():
                     break
                 try:
-                    await self._initialize()
-                    return self
+                    self._initialize()
+                    return
                 except RpcError:
                     if self._channel is None or self._channel.answered or attempt:
                         raise
                     self._verbose_note("the shared server hung up; trying again")
-                    await self._detach()
+                    self._detach()
         self.shared = False
         if self._proc is None:
-            self._proc = await spawn(self._verbose, self._config)
+            self._proc = spawn(self._verbose, self._config)
         assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._attach(self._proc.stdout, self._proc.stdin)
-        await self._initialize()
-        return self
+        stdin = self._proc.stdin
 
-    async def _open_shared(self) -> bool:
+        def write(data: bytes) -> None:
+            stdin.write(data)
+            stdin.flush()
+
+        self._attach(self._proc.stdout, write, stdin)
+        self._initialize()
+
+    def _open_shared(self) -> bool:
         from containai_rpc.local import connect, rundir
 
         try:
@@ -103,9 +113,8 @@ class Session:
         except connect.Unavailable as exc:
             self._verbose_note(f"shared server unavailable ({exc}); using a private server")
             return False
-        reader, writer = await asyncio.open_unix_connection(sock=sock)
         self._verbose_note(f"{'started' if started else 'using'} the shared server (pid {pid})")
-        self._attach(reader, writer)
+        self._attach(sock.makefile("rb"), sock.sendall, sock)
         self.shared = True
         return True
 
@@ -113,31 +122,24 @@ class Session:
         if self._verbose:
             print(f"[INFO] {text}", file=sys.stderr)
 
-    def _attach(self, reader: asyncio.StreamReader, writer: Any) -> None:
-        self._writer = writer
-        self._channel = Channel(
-            reader,
-            writer,
-            {
-                "window/showMessageRequest": self._show_message_request,
-                "window/workDoneProgress/create": _no_result,
-            },
-            self._notification,
-        )
-        self._reader = asyncio.create_task(self._channel.run())
+    def _attach(self, reader: BinaryIO, write: Callable[[bytes], Any], stream: Any) -> None:
+        self._stream = stream
+        handlers = {
+            "window/showMessageRequest": self._show_message_request,
+            "window/workDoneProgress/create": lambda _params: None,
+        }
+        self._channel = Channel(reader, write, handlers, self._notification)
 
-    async def _detach(self) -> None:
+    def _detach(self) -> None:
         with contextlib.suppress(OSError):
-            self._writer.close()
-        if self._reader is not None:
-            self._reader.cancel()
-        self._channel = self._reader = None
+            self._stream.close()
+        self._channel = self._stream = None
 
-    async def _show_message_request(self, params: Any) -> Any:
+    def _show_message_request(self, params: Any) -> Any:
         if self._confirm is None or not isinstance(params, dict):
             return None
         titles = [str(a.get("title")) for a in params.get("actions") or [] if isinstance(a, dict)]
-        answer = await asyncio.to_thread(self._confirm, str(params.get("message", "")), titles)
+        answer = self._confirm(str(params.get("message", "")), titles)
         return {"title": answer} if answer else None
 
     def _notification(self, method: str, params: Any) -> None:
@@ -149,12 +151,12 @@ class Session:
         elif method == "window/logMessage" and isinstance(params, dict):
             log.debug("server: %s", params.get("message"))
 
-    async def _initialize(self) -> None:
+    def _initialize(self) -> None:
         window: dict[str, Any] = {"workDoneProgress": self._on_progress is not None}
         if self._confirm is not None:
             window["showMessage"] = {}
         options = {"protocolVersion": PROTOCOL_VERSION, "watch": self._watch, "cwd": client_cwd()}
-        await self.request(
+        self.call(
             "initialize",
             {
                 "processId": os.getpid(),
@@ -164,35 +166,36 @@ class Session:
             },
         )
         assert self._channel is not None
-        await self._channel.notify("initialized", {})
+        self._channel.notify("initialized", {})
 
     async def request(self, method: str, params: Any) -> Any:
+        return self.call(method, params)
+
+    def call(self, method: str, params: Any) -> Any:
+        """`request`, for callers without an event loop."""
         channel = self._channel
         assert channel is not None
         try:
-            return await channel.request(method, params)
+            return channel.request(method, params)
         except (Closed, OSError):
             message = "The server exited unexpectedly (see the messages above)."
             raise RpcError(-32099, message, None) from None
 
     async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         channel = self._channel
         if channel is None:
             return
-        with contextlib.suppress(RpcError, TimeoutError, OSError, Closed):
-            await asyncio.wait_for(channel.request("shutdown", None), timeout=5)
-            await channel.notify("exit", None)
-        with contextlib.suppress(OSError):
-            self._writer.close()
-        if self._proc is not None:
+        with contextlib.suppress(RpcError, OSError, Closed):
+            channel.request("shutdown", None)
+            channel.notify("exit", None)
+        self._detach()
+        proc = self._proc
+        if proc is not None:
             try:
-                await asyncio.wait_for(self._proc.wait(), timeout=5)
-            except TimeoutError:
-                self._proc.kill()
-                await self._proc.wait()
-        if self._reader is not None:
-            self._reader.cancel()
-
-
-async def _no_result(_params: Any) -> None:
-    return None
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

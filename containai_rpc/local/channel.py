@@ -1,17 +1,17 @@
-"""JSON-RPC 2.0 with LSP framing over a pair of asyncio streams, standard library only:
-requests with their responses, the server's requests to us, and its notifications."""
+"""JSON-RPC 2.0 with LSP framing over a byte stream, standard library only and blocking:
+one request at a time, the server's requests to us and its notifications handled while
+its answer is awaited. `cai` sends one request per process, so it needs no event loop."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Any], Awaitable[Any]]
+Handler = Callable[[Any], Any]
 """A server→client request's handler: params → result (None is a valid result)."""
 Listener = Callable[[str, Any], None]
 """Every server notification: (method, params)."""
@@ -34,109 +34,99 @@ class Closed(ConnectionError):
 
 
 class Channel:
-    """One connection: `request` and `notify` out; `run` reads and dispatches until EOF."""
+    """One connection: `request` (blocks until its answer) and `notify`."""
 
     def __init__(
         self,
-        reader: asyncio.StreamReader,
-        writer: Any,
+        reader: BinaryIO,
+        write: Callable[[bytes], Any],
         handlers: dict[str, Handler],
         on_notification: Listener,
     ) -> None:
         self._reader = reader
-        self._writer = writer
+        self._write = write
         self._handlers = handlers
         self._on_notification = on_notification
-        self._pending: dict[int, asyncio.Future[Any]] = {}
         self._next_id = 0
-        self._closed = False
         self.answered = 0  # responses received: did the server ever speak?
-        self._tasks: set[asyncio.Future[None]] = set()  # answers being worked out
 
     def _send(self, message: dict[str, Any]) -> None:
-        if self._closed:
-            raise Closed("the connection to the server is closed")
         body = json.dumps({"jsonrpc": "2.0", **message}).encode()
-        self._writer.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        try:
+            self._write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        except OSError as exc:
+            raise Closed(f"cannot write to the server: {exc}") from None
 
-    async def request(self, method: str, params: Any) -> Any:
+    def request(self, method: str, params: Any) -> Any:
         self._next_id += 1
         msg_id = self._next_id
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[msg_id] = future
-        try:
-            self._send({"id": msg_id, "method": method, "params": params})
-            await self._writer.drain()
-            return await future
-        finally:
-            self._pending.pop(msg_id, None)
-
-    async def notify(self, method: str, params: Any) -> None:
-        self._send({"method": method, "params": params})
-        await self._writer.drain()
-
-    async def run(self) -> None:
-        """Read until the server hangs up; then every pending request fails with Closed."""
-        try:
-            while (message := await self._read()) is not None:
-                self._dispatch(message)
-        except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
-            log.debug("connection lost: %s", exc)
-        finally:
-            self._closed = True
-            for future in self._pending.values():
-                if not future.done():
-                    future.set_exception(Closed("the server closed the connection"))
-
-    async def _read(self) -> dict[str, Any] | None:
-        length = None
+        self._send({"id": msg_id, "method": method, "params": params})
         while True:
-            line = await self._reader.readline()
-            if not line:
-                return None
-            if line in (b"\r\n", b"\n"):
-                break
-            name, _, value = line.decode("ascii", "replace").partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value)
-        if length is None:
-            raise ValueError("a message without Content-Length")
-        message = json.loads(await self._reader.readexactly(length))
+            message = self._read()
+            if message is None:
+                raise Closed("the server closed the connection")
+            kind = message.get("method")
+            if isinstance(kind, str):
+                self._incoming(kind, message)
+            elif message.get("id") == msg_id:
+                self.answered += 1
+                return _outcome(message)
+
+    def notify(self, method: str, params: Any) -> None:
+        self._send({"method": method, "params": params})
+
+    def _incoming(self, method: str, message: dict[str, Any]) -> None:
+        if "id" not in message:
+            self._on_notification(method, message.get("params"))
+            return
+        handler = self._handlers.get(method)
+        if handler is None:
+            error = {"code": METHOD_NOT_FOUND, "message": method}
+            self._send({"id": message["id"], "error": error})
+        else:
+            self._send({"id": message["id"], "result": handler(message.get("params"))})
+
+    def _read(self) -> dict[str, Any] | None:
+        length = None
+        try:
+            while True:
+                line = self._reader.readline()
+                if not line:
+                    return None
+                if line in (b"\r\n", b"\n"):
+                    break
+                name, _, value = line.decode("ascii", "replace").partition(":")
+                if name.strip().lower() == "content-length":
+                    length = int(value)
+            if length is None:
+                raise Closed("the server sent a message without Content-Length")
+            body = self._reader.read(length)
+        except (OSError, ValueError) as exc:
+            raise Closed(f"cannot read from the server: {exc}") from None
+        if len(body) < length:
+            return None
+        message = json.loads(body)
         return message if isinstance(message, dict) else {}
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        method = message.get("method")
-        if isinstance(method, str) and "id" in message:
-            task = asyncio.ensure_future(self._answer(message["id"], method, message.get("params")))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        elif isinstance(method, str):
-            self._on_notification(method, message.get("params"))
-        else:
-            future = self._pending.get(message.get("id"))  # type: ignore[arg-type]
-            if future is None or future.done():
-                return
-            self.answered += 1
-            error = message.get("error")
-            if isinstance(error, dict):
-                code = error.get("code")
-                future.set_exception(
-                    RpcError(
-                        code if isinstance(code, int) else -32603,
-                        str(error.get("message", "error")),
-                        error.get("data"),
-                    )
-                )
-            else:
-                future.set_result(message.get("result"))
 
-    async def _answer(self, msg_id: Any, method: str, params: Any) -> None:
-        handler = self._handlers.get(method)
-        try:
-            if handler is None:
-                self._send({"id": msg_id, "error": {"code": METHOD_NOT_FOUND, "message": method}})
-            else:
-                self._send({"id": msg_id, "result": await handler(params)})
-            await self._writer.drain()
-        except (OSError, Closed) as exc:
-            log.debug("could not answer %s: %s", method, exc)
+def _outcome(message: dict[str, Any]) -> Any:
+    error = message.get("error")
+    if isinstance(error, dict):
+        code = error.get("code")
+        raise RpcError(
+            code if isinstance(code, int) else -32603,
+            str(error.get("message", "error")),
+            error.get("data"),
+        )
+    return message.get("result")
+
+
+def drive(coroutine: Any) -> Any:
+    """Run a coroutine that awaits nothing asynchronous (a `Session`'s calls block) without
+    an event loop: `cai` then never imports asyncio (a third of its start-up)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise RuntimeError("the command awaited an asyncio object: run it with asyncio.run")
