@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -61,6 +62,18 @@ def timed(fn: Callable[[], Any], n: int, before: Callable[[], Any] | None = None
         started = time.perf_counter()
         fn()
         out.append(time.perf_counter() - started)
+    return out
+
+
+def cpu(fn: Callable[[], Any], n: int) -> list[float]:
+    """n CPU times (user + system) of the child processes `fn` runs: what a call costs
+    whatever the machine's load (wall times on a busy machine are mostly waiting)."""
+    out = []
+    for _ in range(n):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        fn()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return out
 
 
@@ -114,6 +127,8 @@ def measure(box: MainSandbox, quick: bool) -> Section:
         ps = timed(lambda: docker("ps", "-a"), n)
         listed = timed(lambda: cai("list", "--json"), n)
         private = timed(lambda: cai("list", "--json", shared=False), n)
+        floor = timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), n)
+        list_cpu = cpu(lambda: cai("list", "--json"), n)
         status = timed(lambda: cai("status", "--json", cwd=workspace), n)
         full = json.loads(cai("status", "--json", cwd=workspace))
         sequence = timed(lambda: original_sequence(name), 3 if quick else 5)
@@ -137,6 +152,8 @@ def measure(box: MainSandbox, quick: bool) -> Section:
             alternative="`docker ps -a`",
             theirs=docker_ps,
         ),
+        Row("… warm `cai list --json`, CPU time of the `cai` process", Summary.ms(list_cpu)),
+        Row("… interpreter floor: `python -c pass`, wall", Summary.ms(floor)),
         Row(
             "warm `cai status --json`, running containai:latest, every field",
             Summary.ms(status),
