@@ -4,8 +4,9 @@ Start-up is ordered for the first client's sake: the lock and the socket (standa
 library only) come first, so a starting `cai` can connect at once and its request waits
 in the socket while the protocol stack imports. One server per name: a second start
 finds the lock taken and is a no-op. It exits after `idle_s` with no client, on SIGTERM
-(`cai server stop`) and when a server of another version replaces it, and it removes its
-socket before it lets go of the lock, so a successor never meets a dead socket.
+(`cai server stop`) and when a server of another version replaces it. It removes its
+socket, then lets go of the lock, then lets its clients finish: a successor never meets a
+dead socket, and need not wait for the drain.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def serve(idle_s: float) -> int:
     retire_others(place)
     _accept(listener, hub, idle_s, stop)
     _close(listener, place)
+    fcntl.flock(lock, fcntl.LOCK_UN)  # not listening any more: a successor may start now
     _drain(hub)
     logging.shutdown()
     os._exit(0)  # hub threads are daemons; skip the interpreter's teardown
