@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any, cast
 
+from containai_rpc.protocol.models import EngineStatus
 from containai_rpc.server.app import ClientStdout, ResyncingStdin, create_server
 from containai_rpc.server.wire import server_converter
 from containai_rpc.service import Service
@@ -37,6 +38,7 @@ class Hub:
         self._converter = server_converter()  # stateless once built: every session's
         self._lock = threading.Lock()
         self._subscribers: dict[int, tuple[asyncio.AbstractEventLoop, Emit]] = {}
+        self._statuses: dict[str, EngineStatus] = {}
         self._connections: set[socket.socket] = set()
         self.last_active = time.monotonic()
         self.loop = asyncio.new_event_loop()
@@ -55,8 +57,12 @@ class Hub:
     # ------------------------------------------------------------------ live events
 
     def _broadcast(self, event: Any) -> None:
-        """On the hub's loop: hand the event to each subscriber on its own loop."""
+        """On the hub's loop: hand the event to each subscriber on its own loop. The last
+        engine status of each context is kept for those who subscribe later: every
+        client hears it after its `initialized`, as from a server of its own."""
         with self._lock:
+            if isinstance(event, EngineStatus):
+                self._statuses[event.context] = event
             targets = list(self._subscribers.values())
         for loop, emit in targets:
             with contextlib.suppress(RuntimeError):  # its loop just closed: it left
@@ -65,6 +71,8 @@ class Hub:
     def subscribe(self, key: int, loop: asyncio.AbstractEventLoop, emit: Emit) -> None:
         with self._lock:
             self._subscribers[key] = (loop, emit)
+            for status in self._statuses.values():
+                loop.call_soon(emit, status)  # on the subscriber's own loop (we are on it)
         self._start_live()
 
     def unsubscribe(self, key: int) -> None:

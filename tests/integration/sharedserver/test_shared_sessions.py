@@ -54,6 +54,8 @@ async def test_two_clients_get_only_their_own_answers_progress_and_questions(
     sandbox: Any, clients: tuple[dict[str, str], CaiClient, CaiClient]
 ) -> None:
     env, a, b = clients
+    for client in (a, b):  # each hears the engine's status after its initialized
+        await client.expect("containai/engineStatus", timeout=30)
     ws_a, ws_b = sandbox.workspace("alpha"), sandbox.workspace("beta")
     for client in (a, b):
         client.expect_progress("same-token")
@@ -67,14 +69,16 @@ async def test_two_clients_get_only_their_own_answers_progress_and_questions(
         reports = client.progress_reports["same-token"]
         assert [r.kind for r in reports[:1] + reports[-1:]] == ["begin", "end"]
         assert len([r for r in reports if r.kind == "begin"]) == 1  # not the other's too
-    # Both hear of both containers (one watcher, fanned out).
+    # Both hear of both containers (one watcher, fanned out), in whichever order.
     for client in (a, b):
-        for result in (run_a, run_b):
-            await client.expect(
+        pending = {run_a["containerName"], run_b["containerName"]}
+        while pending:
+            change = await client.expect(
                 "containai/containerChanged",
-                lambda p, n=result["containerName"]: p["container"]["name"] == n,
+                lambda p, names=frozenset(pending): p["container"]["name"] in names,
                 timeout=30,
             )
+            pending.discard(change["container"]["name"])
     # A question goes to the client whose request asks it, and only to that one.
     open_fake_session(sandbox, run_a["containerName"])
     a.answer, b.answer = None, "Stop"
