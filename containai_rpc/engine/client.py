@@ -30,6 +30,7 @@ from containai_rpc.engine.models import (
     ImageInfo,
     VolumeInfo,
 )
+from containai_rpc.engine.sshtunnel import Tunnel
 from containai_rpc.engine.volumes import inspect_volume
 from containai_rpc.engine.volumes import volume_info as describe_volume
 from containai_rpc.errors import DomainError, Reason
@@ -47,8 +48,13 @@ class Engine:
         self.endpoint = endpoint
         self._client = client
         self.api = client.api
+        self.tunnel: Tunnel | None = None
         self._info: EngineInfo | None = None
         self._info_lock = threading.Lock()
+
+    @property
+    def host(self) -> str:
+        return engine_host(self.endpoint)
 
     def guard(
         self, not_found: Reason = "containerNotFound"
@@ -122,7 +128,7 @@ class Engine:
             if exc.reason == "containerNotFound":
                 return None
             raise
-        return ContainerInfo.from_inspect(self.context, data)
+        return ContainerInfo.from_inspect(self.context, data, engine_host=self.host)
 
     def require(self, name_or_id: str) -> ContainerInfo:
         info = self.inspect(name_or_id)
@@ -358,6 +364,11 @@ class Engine:
 
     def close(self) -> None:
         self._client.close()
+
+
+def engine_host(endpoint: str) -> str:
+    """`local` for a socket on this machine, else the endpoint itself."""
+    return "local" if endpoint.startswith(("unix://", "npipe://")) else endpoint
 
 
 def connect(

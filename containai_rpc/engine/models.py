@@ -47,6 +47,7 @@ class ContainerInfo:
     mounts: tuple[Mount, ...] = ()
     runtime: str | None = None
     published_ssh_port: int | None = None
+    host: str | None = None  # the engine's host: `local`, or e.g. `ssh://user@host`
 
     @property
     def managed(self) -> bool:
@@ -103,7 +104,9 @@ class ContainerInfo:
         return None
 
     @classmethod
-    def from_inspect(cls, context: str, data: dict[str, Any]) -> ContainerInfo:
+    def from_inspect(
+        cls, context: str, data: dict[str, Any], engine_host: str | None = None
+    ) -> ContainerInfo:
         """The domain object of one `docker inspect` answer."""
         state = data.get("State") or {}
         config = data.get("Config") or {}
@@ -134,6 +137,7 @@ class ContainerInfo:
             started_at=state.get("StartedAt"),
             finished_at=state.get("FinishedAt"),
             mounts=mounts,
+            host=engine_host,
             runtime=host.get("Runtime"),
             published_ssh_port=published,
         )

@@ -82,6 +82,11 @@ class ContainerSummary(WireModel):
     finished_at: str | None = Field(
         default=None, description="RFC 3339 UTC, last exit; only when not running."
     )
+    host: str | None = Field(
+        default=None,
+        description="Host of its context's engine: `local` (a socket on this machine) or "
+        "the endpoint, e.g. `ssh://user@host`.",
+    )
 
 
 class VolumeMismatch(WireModel):
@@ -353,6 +358,11 @@ class EngineStatus(WireModel):
     message: str = Field(description="For people, e.g. the engine version or the failure.")
     context: str = Field(description="The selected Docker context.")
     endpoint: str | None = Field(default=None, description="e.g. `unix:///var/run/docker.sock`.")
+    connection: str | None = Field(
+        default=None,
+        description="How the server reaches an ssh:// engine: its one SSH connection "
+        "(destination, local socket, ssh pid); absent for a local socket.",
+    )
 
 
 # --------------------------------------------------------------------------- errors

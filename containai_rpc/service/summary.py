@@ -78,4 +78,5 @@ def to_summary(info: ContainerInfo, keep: KeepPolicy) -> ContainerSummary:
         created_at=iso(info.created_at),
         started_at=iso(info.started_at),
         finished_at=None if is_active(info.state) else iso(info.finished_at),
+        host=info.host,
     )
