@@ -59,18 +59,23 @@ class SshDestination:
             )
         return cls(host=parts.hostname, user=parts.username, port=port)
 
+    @property
+    def login(self) -> str:
+        """`user@host`, or `host` when ssh config (or the local user) gives the user."""
+        return f"{self.user}@{self.host}" if self.user else self.host
+
     def args(self) -> list[str]:
         """ssh's arguments for it: `-p` only when the URL names a port (else ssh config's)."""
         port = ["-p", str(self.port)] if self.port else []
-        return [*port, "--", f"{self.user}@{self.host}" if self.user else self.host]
+        return [*port, "--", self.login]
 
     def trust_command(self) -> str:
         """What a user runs once to check and accept its host key."""
-        return shlex.join(["ssh", *self.args(), "true"])
+        port = ["-p", str(self.port)] if self.port else []
+        return shlex.join(["ssh", *port, self.login, "true"])
 
     def display(self) -> str:
-        who = f"{self.user}@{self.host}" if self.user else self.host
-        return who + (f":{self.port}" if self.port else "")
+        return self.login + (f":{self.port}" if self.port else "")
 
 
 def ssh_program() -> list[str]:

@@ -7,6 +7,7 @@ port come from the sandbox's ~/.ssh/config, as a user's would.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pty
 import select
@@ -15,16 +16,21 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from containai_rpc.engine import EngineSet
+from containai_rpc.engine.contexts import SSH_PROBE_TIMEOUT_S
 from tests.support.docker_cli import cai_json
 from tests.support.engines import SYSTEMD_IMAGE
+from tests.support.lsp_client import start_server, stop_server
 
 pytestmark = pytest.mark.engine
 
 TINY = "containai-test-tiny:latest"
+STATUS = "containai/engineStatus"
+CHANGED = "containai/containerChanged"
 
 
 def configure(sandbox, text: str) -> None:
@@ -113,9 +119,12 @@ def test_a_systemd_container_on_a_remote_host_is_reached_through_it(
         timeout=30,
     )
     assert (login.returncode, login.stdout) == (0, "agent\n"), login.stderr
-    assert subprocess.run(
-        ["ssh", "-F", user_config, name, "true"], env=sandbox.env, timeout=30
-    ).returncode == 0
+    assert (
+        subprocess.run(
+            ["ssh", "-F", user_config, name, "true"], env=sandbox.env, timeout=30
+        ).returncode
+        == 0
+    )
 
     remote = host.daemon.client()
     real = remote.containers.get(name).exec_run(["cat", "/etc/ssh/ssh_host_ed25519_key.pub"])
@@ -135,3 +144,108 @@ def test_a_systemd_container_on_a_remote_host_is_reached_through_it(
 
     again = cai_json(sandbox, "run", cwd=ws)  # attach: the fast login check through the jump
     assert (again["action"], again["ssh"]["port"]) == ("attach", port)
+
+
+def test_an_unknown_host_key_fails_clearly_within_the_probe_timeout(sandbox, remote_hosts):
+    remote_hosts("stranger", trusted=False)
+    engines = EngineSet("stranger")
+    try:
+        began = time.monotonic()
+        [(context, error)] = engines.each(["stranger"], lambda e: e.context)
+        took = time.monotonic() - began
+    finally:
+        engines.close()
+    print(f"unknown host key reported after {took:.2f} s")
+    assert context == "stranger" and error.reason == "engineUnavailable"
+    assert "the SSH host key of stranger is not known (strict checking)" in error.message
+    assert "ssh stranger true" in error.hint
+    assert took < SSH_PROBE_TIMEOUT_S
+    listed = sandbox.cai("list", "--json", "--context", "stranger")  # the CLI says the same
+    assert "host key of stranger is not known" in listed.stdout + listed.stderr
+
+
+def test_three_hosts_one_container_each(sandbox, docker_config, remote_hosts):
+    """list shows each with its host, `stop --all` stops all three, gc sees all three."""
+    names = ["h1", "h2", "h3"]
+    hosts = {name: remote_hosts(name) for name in names}
+    configure(sandbox, '[secure_engine]\ncontext_name = "h1"\n[engine]\ncontexts = ["h2", "h3"]\n')
+    made = {}
+    for name in names:
+        ran = cai_json(sandbox, "run", "--context", name, cwd=sandbox.workspace(f"ws-{name}"))
+        made[name] = ran["containerName"]
+    listed = cai_json(sandbox, "list")
+    assert {(c["name"], c["context"], c["host"]) for c in listed["containers"]} == {
+        (made[n], n, f"ssh://{n}") for n in names
+    }
+    assert "errors" not in listed
+    stopped = cai_json(sandbox, "stop", "--all")
+    assert {(r["containerName"], r["context"], r["action"]) for r in stopped["results"]} == {
+        (made[n], n, "stopped") for n in names
+    }
+    for name, host in hosts.items():
+        client = host.daemon.client()
+        assert client.containers.get(made[name]).status == "exited"
+        client.close()
+    gc = cai_json(sandbox, "gc", "--dry-run", "--age", "0m")
+    seen = {c["name"]: c["context"] for c in gc["candidates"]}
+    assert seen == {made[n]: n for n in names}
+
+    # One host goes away: the others keep answering, it is an `errors` entry.
+    hosts["h2"].kill_sshd()
+    listed = cai_json(sandbox, "list")
+    assert {c["context"] for c in listed["containers"]} == {"h1", "h3"}
+    assert [e["context"] for e in listed["errors"]] == ["h2"]
+
+
+async def _until(client: Any, method: str, where: Any, timeout: float) -> tuple[Any, float]:
+    began = time.monotonic()
+    push = await client.expect_push(method, where, timeout=timeout)
+    return push.params, push.received_at - began
+
+
+def test_a_dropped_connection_is_reported_and_comes_back_on_its_own(
+    sandbox, docker_config, remote_hosts
+):
+    """Kill the remote sshd under a running server: engineStatus error within 5 s, the
+    other context keeps answering; sshd back: reconnected by itself, with a
+    containerChanged for what changed meanwhile."""
+    near, far = remote_hosts("near"), remote_hosts("far")
+    configure(sandbox, '[secure_engine]\ncontext_name = "near"\n[engine]\ncontexts = ["far"]\n')
+    a = cai_json(sandbox, "run", cwd=sandbox.workspace("a"))["containerName"]
+    b = cai_json(sandbox, "run", "--context", "far", cwd=sandbox.workspace("b"))["containerName"]
+
+    def status_of(context: str, health: str) -> Any:
+        return lambda p: p["context"] == context and p["health"] == health
+
+    async def scenario() -> dict[str, float]:
+        client = await start_server(sandbox.env)
+        try:
+            for context in ("near", "far"):
+                up, _ = await _until(client, STATUS, status_of(context, "ok"), 20)
+                assert up["endpoint"] == f"ssh://{context}"
+                assert "one SSH connection to" in up["connection"]
+            far.kill_sshd()
+            down, took_down = await _until(client, STATUS, status_of("far", "error"), 10)
+            assert "far" in down["message"]
+            began = time.monotonic()
+            listed = await client.request("containai/list", {})
+            took_list = time.monotonic() - began
+            assert [c["name"] for c in listed["containers"] if c["context"] == "near"] == [a]
+            subprocess.run(
+                ["docker", "-H", far.daemon.host, "stop", "-t", "1", b], check=True, timeout=30
+            )
+            far.start_sshd()
+            _, took_up = await _until(client, STATUS, status_of("far", "ok"), 20)
+            changed = await client.expect(
+                CHANGED, lambda p: p["container"]["name"] == b, timeout=10
+            )
+            assert changed["container"]["status"] == "stopped"
+            assert changed["container"]["host"] == "ssh://far"
+            return {"down": took_down, "list": took_list, "up": took_up}
+        finally:
+            await stop_server(client)
+
+    took = asyncio.run(scenario())
+    print("outage: " + ", ".join(f"{k} {v:.2f} s" for k, v in took.items()))
+    assert took["down"] < 5
+    del near
