@@ -30,6 +30,12 @@ from containai_rpc.errors import DomainError
 
 REMOTE_SOCKET = "/var/run/docker.sock"
 _UNIX_PATH_MAX = 100  # sun_path is 108 bytes on Linux; keep a margin
+# Runs the master and ends it when our end of its stdin closes, which happens when the
+# server exits however it exits (even SIGKILL): no master outlives its server.
+_TIED_TO_US = (
+    'exec 3<&0; "$@" </dev/null & c=$!; { read -r _ <&3; kill $c 2>/dev/null; } & r=$!; '
+    "wait $c; s=$?; kill $r 2>/dev/null; exit $s"
+)
 _HOST_KEY_WORDS = (
     "Host key verification failed",
     "REMOTE HOST IDENTIFICATION HAS CHANGED",
@@ -133,6 +139,7 @@ class Tunnel:
 
     @property
     def pid(self) -> int | None:
+        """The pid of the shell that runs the master (and ends it with us)."""
         return self._proc.pid if self._proc is not None else None
 
     def alive(self) -> bool:
@@ -164,8 +171,8 @@ class Tunnel:
             ]
             with self.log.open("wb") as log:  # a file: a pipe nobody reads could fill up
                 proc = self._proc = subprocess.Popen(
-                    argv,
-                    stdin=subprocess.DEVNULL,
+                    ["sh", "-c", _TIED_TO_US, "containai-ssh", *argv],
+                    stdin=subprocess.PIPE,
                     stdout=subprocess.DEVNULL,
                     stderr=log,
                     start_new_session=True,  # a Ctrl-C in the client's terminal is not for it
@@ -232,13 +239,13 @@ class Tunnel:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if proc.stdin is not None:
+            proc.stdin.close()  # the shell ends the master, then itself
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
     def close(self) -> None:
         with self._lock:
