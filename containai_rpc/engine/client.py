@@ -314,7 +314,7 @@ class Engine:
         finally:
             if raw is not sock:
                 raw.close()
-            with contextlib.suppress(OSError):  # over ssh: the ssh process may be gone
+            with contextlib.suppress(OSError):  # the engine may have gone meanwhile
                 sock.close()
         with self.guard():
             code = self.api.exec_inspect(exec_id).get("ExitCode")
@@ -339,8 +339,8 @@ class Engine:
             "filters": json.dumps(filters),
         }
         with self.guard():
-            # The SDK's `events()` keeps its response to itself and cannot close the
-            # stream over ssh: the same request, with the response ours to close.
+            # The SDK's `events()` keeps its response to itself: the same request, with
+            # the response ours to close (a watcher's stop must end a blocked read).
             response = self.request("get", "/events", params=params, stream=True)
         return EventStream(self.context, self.endpoint, response)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from containai_rpc.core.clock import Clock, system_clock
@@ -48,7 +49,7 @@ from containai_rpc.service.run_decide import (
 )
 from containai_rpc.service.summary import KeepPolicy, isolation_of, to_summary
 from containai_rpc.service.verify import SSHD_DEADLINE_S, verify_start, wait_running
-from containai_rpc.ssh.ports import allocate, port_allocation, taken_port
+from containai_rpc.ssh.ports import allocate, port_allocation, ports_elsewhere, taken_port
 from containai_rpc.workspace.config import Settings
 from containai_rpc.workspace.locks import locked
 from containai_rpc.workspace.paths import (
@@ -72,6 +73,7 @@ class RunContext:
     keep: KeepPolicy
     clock: Clock
     sshd_deadline_s: float
+    other_ports: Callable[[], set[int]] = set  # SSH ports in use on the other engines
 
 
 def run(
@@ -98,7 +100,9 @@ def run(
         if p.dry_run:
             return result(engine, plan, plan.container, KeepPolicy.of(config), dry_run=True)
         hooks.checkpoint()
-        ctx = RunContext(engine, p, hooks, settings, KeepPolicy.of(config), clock, sshd_deadline_s)
+        elsewhere = lambda: ports_elsewhere(engines, engine.context)  # noqa: E731
+        keep = KeepPolicy.of(config)
+        ctx = RunContext(engine, p, hooks, settings, keep, clock, sshd_deadline_s, elsewhere)
         return execute(ctx, plan)
 
 
@@ -269,7 +273,8 @@ def create(
         set_keep(plan.name, None)  # a stale release of an old same-named container must not win
     hooks.progress(f"Creating container {plan.name}")
     with port_allocation():
-        port = allocate(engine, ctx.settings.ssh_port_range) if ready.wants_ssh else None
+        wants = ready.wants_ssh
+        port = allocate(engine, ctx.settings.ssh_port_range, ctx.other_ports()) if wants else None
         spec = create_spec(plan, ctx.p, ctx.settings, ready, engine.info(), port=port, tz=host_tz())
         info = engine.create(spec)  # the point of no return: from here on it is started
         hooks.progress(f"Starting container {plan.name}")

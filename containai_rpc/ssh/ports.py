@@ -6,7 +6,7 @@ import socket
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from containai_rpc.engine import ContainerInfo, Engine
+from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
 from containai_rpc.ssh.locking import ssh_lock
 
@@ -42,9 +42,24 @@ def pick_port(port_range: tuple[int, int], used: Iterable[int]) -> int:
     )
 
 
-def allocate(engine: Engine, port_range: tuple[int, int]) -> int:
-    """Pick a port for a new container; call inside `port_allocation()` until it exists."""
-    return pick_port(port_range, engine.managed_ports())
+def allocate(engine: Engine, port_range: tuple[int, int], elsewhere: Iterable[int] = ()) -> int:
+    """Pick a port for a new container; call inside `port_allocation()` until it exists.
+
+    `elsewhere`: ports of managed containers on the other engines. A container on a remote
+    engine publishes its port on that host's 127.0.0.1, where no local bind check sees it,
+    yet known_hosts names every container by `[127.0.0.1]:<port>`: no two may share one.
+    """
+    return pick_port(port_range, {*engine.managed_ports(), *elsewhere})
+
+
+def ports_elsewhere(engines: EngineSet, context: str) -> set[int]:
+    """Ports labelled on managed containers of every other managed context that answers."""
+    others = [name for name in engines.managed_contexts() if name != context]
+    found: set[int] = set()
+    for _, ports in engines.each(others, lambda engine: engine.managed_ports()):
+        if isinstance(ports, set):
+            found |= ports
+    return found
 
 
 def taken_port(engine: Engine, info: ContainerInfo) -> int | None:

@@ -351,6 +351,10 @@ export interface ContainerSummary {
    * RFC 3339 UTC, last exit; only when not running.
    */
   finishedAt?: string;
+  /**
+   * Host of its context's engine: `local` (a socket on this machine) or the endpoint, e.g. `ssh://user@host`.
+   */
+  host?: string;
 }
 /**
  * Absent for images without sshd.
@@ -540,6 +544,10 @@ export interface StatusResult {
    */
   finishedAt?: string;
   /**
+   * Host of its context's engine: `local` (a socket on this machine) or the endpoint, e.g. `ssh://user@host`.
+   */
+  host?: string;
+  /**
    * `runc-reduced`: runc without Sysbox (weaker isolation).
    */
   isolation?: 'sysbox' | 'runc-reduced';
@@ -704,6 +712,10 @@ export interface ContainerSummary1 {
    * RFC 3339 UTC, last exit; only when not running.
    */
   finishedAt?: string;
+  /**
+   * Host of its context's engine: `local` (a socket on this machine) or the endpoint, e.g. `ssh://user@host`.
+   */
+  host?: string;
 }
 /**
  * A context whose engine could not be listed.
@@ -1208,6 +1220,10 @@ export interface ContainerSummary2 {
    * RFC 3339 UTC, last exit; only when not running.
    */
   finishedAt?: string;
+  /**
+   * Host of its context's engine: `local` (a socket on this machine) or the endpoint, e.g. `ssh://user@host`.
+   */
+  host?: string;
 }
 /**
  * `containai/engineStatus`: sent after `initialized` and on every change.
@@ -1229,6 +1245,10 @@ export interface EngineStatus {
    * e.g. `unix:///var/run/docker.sock`.
    */
   endpoint?: string;
+  /**
+   * How the server reaches an ssh:// engine: its one SSH connection (destination, local socket, ssh pid); absent for a local socket.
+   */
+  connection?: string;
 }
 /**
  * `initializationOptions.containai`.

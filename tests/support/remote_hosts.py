@@ -15,9 +15,11 @@ context URL) and `~/.ssh/known_hosts` holding each host's real key.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -136,14 +138,16 @@ class RemoteHost:
         sshd = [str(SSHD), "-D", "-e", "-f", "/dev/null"]
         for key, value in options.items():
             sshd += ["-o", f"{key}={value}"]
-        socket = self.daemon.host.removeprefix("unix://")
+        docker_socket = self.daemon.host.removeprefix("unix://")
         script = 'mount --bind "$1" /run/docker.sock && shift && exec "$@"'
         log = (self.work / "sshd.log").open("ab")
         self.sshd = subprocess.Popen(
             # a mount namespace of its own: Docker at the default socket, for sshd only
-            ["unshare", "--mount", "--propagation", "private"]
-            + ["nsenter", f"--net=/run/netns/{self.daemon.netns}"]
-            + ["sh", "-c", script, "sh", socket, *sshd],
+            [
+                *("unshare", "--mount", "--propagation", "private"),
+                *("nsenter", f"--net=/run/netns/{self.daemon.netns}"),
+                *("sh", "-c", script, "sh", docker_socket, *sshd),
+            ],
             stdout=log,
             stderr=log,
             start_new_session=True,
@@ -157,8 +161,6 @@ class RemoteHost:
             time.sleep(0.05)  # bounded poll: sshd has no readiness signal
 
     def _answers(self) -> bool:
-        import socket
-
         try:
             with socket.create_connection((self.address, SSH_PORT), timeout=1) as s:
                 return s.recv(4) == b"SSH-"
@@ -170,10 +172,8 @@ class RemoteHost:
         if self.sshd is None:
             return
         for pid in _descendants(self.sshd.pid):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.sshd.wait(timeout=10)
         self.sshd = None
 
