@@ -191,10 +191,11 @@ class SshClientHome:
         self.known_hosts = self.dot_ssh / "known_hosts"
 
     def add(self, host: RemoteHost, *, trusted: bool = True) -> None:
-        """`Host <name>` with its address, port and key; its real host key if `trusted`."""
+        """`Host <name> <address>` with its address, port and key; its real host key if
+        `trusted`. (By address too: docker-py's dial-stdio needs the port in the URL.)"""
         with self.config.open("a") as f:
             f.write(
-                f"\nHost {host.name}\n  HostName {host.address}\n  Port {SSH_PORT}\n"
+                f"\nHost {host.name} {host.address}\n  HostName {host.address}\n  Port {SSH_PORT}\n"
                 f"  User root\n  IdentityFile {self.key}\n  IdentitiesOnly yes\n"
                 f"  UserKnownHostsFile {self.known_hosts}\n  LogLevel ERROR\n"
             )
