@@ -270,9 +270,8 @@ class ResourceMonitor:
         with self._lock:
             base = self._last.get(key)
             figure = self._figures.get(key)
-        now = time.monotonic()
-        fresh = figure is not None and now - figure[0] < REUSE_S
-        if fresh or (base is not None and MIN_INTERVAL_S <= now - base.at <= WINDOW_S):
+        fresh = figure is not None and time.monotonic() - figure[0] < REUSE_S
+        if self._reads_once(key):
             reading = read_inside(engine, container_id, timeout_s)
             if reading is None:
                 return None
@@ -290,6 +289,20 @@ class ResourceMonitor:
         with self._lock:
             self._figures[key] = (at, cpu)
         return reading, cpu
+
+    def reads_once(self, engine: Engine, container_id: str) -> bool:
+        """Whether `usage` will be one plain reading in the container (a remote engine with
+        a recent sample): no measuring interval, so other work there may run alongside."""
+        return not is_local(engine) and self._reads_once((engine.endpoint, container_id))
+
+    def _reads_once(self, key: tuple[str, str]) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            base = self._last.get(key)
+            figure = self._figures.get(key)
+        return (figure is not None and now - figure[0] < REUSE_S) or (
+            base is not None and MIN_INTERVAL_S <= now - base.at <= WINDOW_S
+        )
 
     def _host_usage(
         self, key: tuple[str, str], layout: Layout

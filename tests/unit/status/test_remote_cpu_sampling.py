@@ -42,10 +42,12 @@ def test_a_remembered_sample_makes_the_next_reading_one_plain_exec(
     engine.on_exec = on_exec
     monkeypatch.setattr(stats_module.time, "monotonic", lambda: clock[0])
     monitor = ResourceMonitor()
+    assert not monitor.reads_once(engine, info.id)  # status then keeps its probe out
 
     first = monitor.usage(engine, info.id)
     assert first is not None and first.cpu_percent == pytest.approx(50.0)
     assert len(scripts) == 1 and "sleep" in scripts[0]
+    assert monitor.reads_once(engine, info.id)
 
     clock[0] += 0.5  # within a second: the figure is current, memory read afresh
     again = monitor.usage(engine, info.id)
