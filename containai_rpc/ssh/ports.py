@@ -66,13 +66,14 @@ def taken_port(engine: Engine, info: ContainerInfo) -> int | None:
     """The labelled port of a stopped container if someone else holds it now (then `run` moves it).
 
     "Someone else" is another running managed container publishing it, or any process
-    listening on the host; the stopped container itself binds nothing.
+    listening on this machine (for a local engine); the stopped container binds nothing.
     """
     port = info.ssh_port
     if port is None or info.running:
         return None
     others = (c for c in engine.list_managed() if c.id != info.id and c.running)
-    if not port_is_free(port) or any(c.published_ssh_port == port for c in others):
+    here = engine.tunnel is None  # a remote engine's ports are not on this machine
+    if (here and not port_is_free(port)) or any(c.published_ssh_port == port for c in others):
         return port
     return None
 
