@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import os
 import pty
+import queue
 import select
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -252,3 +254,60 @@ def test_a_dropped_connection_is_reported_and_comes_back_on_its_own(
     print("outage: " + ", ".join(f"{k} {v:.2f} s" for k, v in took.items()))
     assert took["down"] < 5
     del near
+
+
+def test_run_status_list_doctor_stop_over_ssh(sandbox, docker_config, remote_hosts):
+    host = remote_hosts("remote")
+    configure(sandbox, '[secure_engine]\ncontext_name = "remote"\n')
+    client = host.daemon.client()
+    ws = sandbox.workspace("faraway")
+
+    ran = cai_json(sandbox, "run", cwd=ws)
+    name = ran["containerName"]
+    assert (ran["context"], ran["action"], ran["isolation"]) == ("remote", "create", "runc-reduced")
+    assert {c.name: c.status for c in client.containers.list(all=True)} == {name: "running"}
+    status = cai_json(sandbox, "status", cwd=ws)
+    assert (status["container"], status["context"], status["status"]) == (name, "remote", "running")
+    assert status["host"] == "ssh://remote"
+    listed = cai_json(sandbox, "list")
+    assert [(c["name"], c["context"]) for c in listed["containers"]] == [(name, "remote")]
+    doctor = cai_json(sandbox, "doctor")
+    engine_check = next(c for c in doctor["checks"] if c["id"] == "docker.engine")
+    assert engine_check["status"] == "ok" and "ssh://remote" in engine_check["detail"]
+    stopped = cai_json(sandbox, "stop", cwd=ws)
+    assert [(r["containerName"], r["context"], r["action"]) for r in stopped["results"]] == [
+        (name, "remote", "stopped")
+    ]
+    assert client.containers.get(name).status == "exited"
+    client.close()
+
+
+def test_event_stream_and_exec_over_ssh(sandbox, docker_config, remote_hosts):
+    """An event window through the SSH connection: delivered, and `close()` ends the
+    reader at once; an exec answers with its output and exit code."""
+    host = remote_hosts("remote")
+    engines = EngineSet("remote")
+    engine = engines.get()
+    client = host.daemon.client()
+    now = time.time_ns()
+    stream = engine.events(since_ns=now, until_ns=now + 300 * 10**9)
+    seen: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        for event in stream:
+            seen.put(event.container_id)
+        seen.put(None)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    labels = {"containai.managed": "true", "containai.workspace": str(sandbox.root / "far")}
+    container = client.containers.run(TINY, ["sleep", "600"], labels=labels, detach=True)
+    assert seen.get(timeout=30) == container.id
+    stream.close()
+    reader.join(10)
+    assert not reader.is_alive(), "close() left the reader"
+    result = engine.exec(container.id, ["sh", "-c", "echo far; exit 4"])
+    assert (result.exit_code, result.output) == (4, "far\n")
+    container.remove(force=True)
+    engines.close()
+    client.close()
