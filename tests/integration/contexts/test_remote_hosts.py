@@ -12,6 +12,8 @@ import os
 import pty
 import queue
 import select
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +29,7 @@ from containai_rpc.engine.contexts import SSH_PROBE_TIMEOUT_S
 from tests.support.docker_cli import cai_json
 from tests.support.engines import SYSTEMD_IMAGE
 from tests.support.lsp_client import start_server, stop_server
+from tests.support.waiting import poll
 
 pytestmark = pytest.mark.engine
 
@@ -311,3 +314,36 @@ def test_event_stream_and_exec_over_ssh(sandbox, docker_config, remote_hosts):
     container.remove(force=True)
     engines.close()
     client.close()
+
+
+def _processes_naming(text: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and text.encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_the_ssh_connection_ends_with_its_server_even_when_killed(
+    sandbox, docker_config, remote_hosts
+):
+    remote_hosts("far")
+    configure(sandbox, '[secure_engine]\ncontext_name = "far"\n')
+
+    async def scenario() -> str:
+        client = await start_server(sandbox.env)
+        try:
+            up, _ = await _until(client, STATUS, lambda p: p["health"] == "ok", 20)
+            socket_path = up["connection"].split("(", 1)[1].split(",", 1)[0]
+            assert _processes_naming(socket_path), "no ssh master for the context"
+            os.kill(client.server_pid, signal.SIGKILL)
+            return socket_path
+        finally:
+            await stop_server(client)
+
+    socket_path = asyncio.run(scenario())
+    poll(lambda: not _processes_naming(socket_path), "the ssh master to end", timeout_s=10)
+    shutil.rmtree(Path(socket_path).parent)  # a killed server leaves its runtime folder
