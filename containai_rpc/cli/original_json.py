@@ -25,6 +25,7 @@ from containai_rpc.core.units import bytes_size
 
 _EXTRA_KEYS = {
     "context": "context",
+    "host": "host",
     "workspace": "workspace",
     "dataVolume": "data_volume",
     "sshPort": "ssh_port",

@@ -45,7 +45,7 @@ def read_stream(sock: Any, timeout_s: float) -> tuple[bytes, bool]:
     finally:
         if raw is not sock:
             raw.close()
-        with contextlib.suppress(OSError):  # over ssh: the ssh process may be gone
+        with contextlib.suppress(OSError):  # the engine may have gone meanwhile
             sock.close()
     return b"".join(chunks), True
 

@@ -104,6 +104,11 @@ class ContainerSummary(WireModel):
     cpus: float | None = Field(
         default=None, description="Its CPU limit (`docker inspect`: HostConfig.NanoCpus / 1e9)."
     )
+    host: str | None = Field(
+        default=None,
+        description="Host of its context's engine: `local` (a socket on this machine) or "
+        "the endpoint, e.g. `ssh://user@host`.",
+    )
 
 
 class VolumeMismatch(WireModel):
@@ -365,6 +370,11 @@ class EngineStatus(WireModel):
     message: str = Field(description="For people, e.g. the engine version or the failure.")
     context: str = Field(description="The selected Docker context.")
     endpoint: str | None = Field(default=None, description="e.g. `unix:///var/run/docker.sock`.")
+    connection: str | None = Field(
+        default=None,
+        description="How the server reaches an ssh:// engine: its one SSH connection "
+        "(destination, local socket, ssh pid); absent for a local socket.",
+    )
 
 
 # --------------------------------------------------------------------------- errors

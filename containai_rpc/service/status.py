@@ -21,7 +21,7 @@ from containai_rpc.core.ages import format_uptime, parse_docker_time
 from containai_rpc.core.clock import Clock, system_clock
 from containai_rpc.core.idle import IdleView
 from containai_rpc.core.units import bytes_size
-from containai_rpc.engine import ContainerInfo, EngineSet
+from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.engine.stats import ResourceMonitor, ResourceUsage
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import (
@@ -115,6 +115,15 @@ def run_parts(
     return done, [name for name in parts if name not in done]
 
 
+def _sample_gate(monitor: ResourceMonitor, engine: Engine, container_id: str) -> threading.Event:
+    """Set once the CPU sample is taken, or at once when there is no measuring interval
+    (a remote engine with a recent sample): the session probe may then run alongside."""
+    gate = threading.Event()
+    if monitor.reads_once(engine, container_id):
+        gate.set()
+    return gate
+
+
 def status(
     engines: EngineSet,
     p: StatusParams,
@@ -133,7 +142,7 @@ def status(
     result = with_outdated(engine, info, result)
     if not info.running:
         return result
-    sampled = threading.Event()
+    sampled = _sample_gate(monitor, engine, info.id)
 
     def resources() -> ResourceUsage | None:
         try:

@@ -82,4 +82,5 @@ def to_summary(info: ContainerInfo, keep: KeepPolicy) -> ContainerSummary:
         template=info.labels.get(TEMPLATE_LABEL),
         memory_limit_bytes=info.memory_limit,
         cpus=info.nano_cpus / 1e9 if info.nano_cpus else None,
+        host=info.host,
     )
