@@ -6,7 +6,7 @@ import { bytesText } from '../model/resources';
 import type { Deps } from './deps';
 import { reconciling, reportError, showError, withProgress } from './feedback';
 
-const AGE = /^\s*\d+(\.\d+)?\s*[dhmw]\s*$/;
+const AGE = /^\s*\d+\s*[dhmwDHMW]\s*$/;
 
 interface ScopeItem extends vscode.QuickPickItem {
   images: boolean;

@@ -68,19 +68,23 @@ function points(samples: readonly ResourceSample[], pick: (s: ResourceSample) =>
     .join(' ');
 }
 
+/** The shortest time span a chart covers, so that the first samples do not fill its width. */
+export const MIN_SPAN_MS = 60_000;
+
 /**
- * Two small line charts (CPU %, memory) of the last `HISTORY_MS` ending at `now`, as SVG
+ * Two small line charts (CPU %, memory) of the samples of the last `HISTORY_MS` ending at
+ * `now` (the time axis starts at the first of them, at least `MIN_SPAN_MS` back), as SVG
  * markup (theme colours come from the webview's CSS variables).
  */
 export function historyChartSvg(samples: readonly ResourceSample[], now: number, w = 360, h = 60): string {
-  const t0 = now - HISTORY_MS;
-  const recent = samples.filter((s) => s.at >= t0);
+  const recent = samples.filter((s) => s.at >= now - HISTORY_MS);
+  const t0 = Math.min(recent[0]?.at ?? now, now - MIN_SPAN_MS);
   const cpuMax = Math.max(100, ...recent.map((s) => s.cpuPercent ?? 0));
   const memMax = Math.max(1, ...recent.map((s) => s.memoryLimitBytes ?? s.memoryBytes ?? 0));
   const last = recent.at(-1);
   const chart = (cls: string, title: string, pts: string, label: string): string =>
     `<figure class="chart ${cls}"><figcaption>${title} <span class="now">${label}</span></figcaption>` +
-    `<svg class="chart-svg" data-points="${pts ? pts.split(' ').length : 0}" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${title}, last ${HISTORY_MS / 60_000} minutes">` +
+    `<svg class="chart-svg" data-points="${pts ? pts.split(' ').length : 0}" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="${title}, the last ${Math.round((now - t0) / 60_000)} minutes">` +
     `<rect x="0" y="0" width="${w}" height="${h}" class="frame"/>` +
     (pts ? `<polyline points="${pts}" class="line"/>` : `<text x="8" y="${h / 2}" class="empty">no samples yet</text>`) +
     `</svg></figure>`;

@@ -3,7 +3,7 @@
  * minutes, as a self-contained HTML page for a webview (no scripts). No `vscode` import.
  */
 import type { StatusResult } from '../protocol';
-import { historyChartSvg, resourcesText, type ResourceSample } from './resources';
+import { HISTORY_MS, historyChartSvg, resourcesText, type ResourceSample } from './resources';
 
 export function statusLines(st: StatusResult): Array<[string, string]> {
   const rows: Array<[string, string]> = [
@@ -51,7 +51,7 @@ figcaption { margin-bottom: 4px; }
 </style></head><body>
 <h1>${esc(st.name)} <span class="now">— ${esc(st.status)}</span></h1>
 <table>${rows}</table>
-<h2>Last 10 minutes${latest ? ` <span class="now">(${esc(latest)})</span>` : ''}</h2>
+<h2>CPU and memory, up to the last ${HISTORY_MS / 60_000} minutes${latest ? ` <span class="now">(${esc(latest)})</span>` : ''}</h2>
 <div class="charts">${live}</div>
 </body></html>`;
 }

@@ -94,7 +94,10 @@ describe('resources at a glance', () => {
     ];
     const svg = historyChartSvg(samples, NOW, 100, 50);
     assert.deepEqual([...svg.matchAll(/data-points="(\d+)"/g)].map((m) => m[1]), ['2', '2']);
-    assert.match(svg, /points="90\.0,45\.0 100\.0,40\.0"/);
+    // the axis starts at the oldest sample kept (at least a minute back): it spans the width
+    assert.match(svg, /points="0\.0,45\.0 100\.0,40\.0"/);
+    const young = historyChartSvg([{ at: NOW - 30_000, cpuPercent: 0 }, { at: NOW, cpuPercent: 100 }], NOW, 100, 50);
+    assert.match(young, /points="50\.0,50\.0 100\.0,0\.0"/);
   });
 });
 
