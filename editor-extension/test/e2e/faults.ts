@@ -46,7 +46,7 @@ export async function faults(c: Ctx, first: { id: string; volume: string }, stal
       proxy.delayMs = 0;
     }
     await wb.waitStatus(page, ['running'], 30_000);
-    if ((await wb.toast(page, /recreated/).count()) > 0) throw new Error('the cancelled Fresh reported success');
+    if ((await wb.toast(page, /recreated|failed/).count()) > 0) throw new Error('the cancelled Fresh reported success or a failure');
     const now = inspect(name);
     if (now.id !== second.id || now.state !== 'running') throw new Error(`the container changed: ${now.id.slice(0, 12)} ${now.state}`);
   });
@@ -174,6 +174,18 @@ export async function faults(c: Ctx, first: { id: string; volume: string }, stal
   });
   await wb.dismissNotifications(page);
   await c.snap('stopped-and-removed');
+
+  await step('Show Server Log (palette) opens the "ContainAI Server" output', async () => {
+    const panel = page.locator('.part.panel');
+    const logText = (): Promise<string> => panel.locator('.view-lines').first().innerText().catch(() => '');
+    // another panel view first (Problems has no editor lines), so the command has to switch
+    await page.mouse.click(1000, 300);
+    await page.keyboard.press('Control+Shift+M');
+    await wb.until('the Problems view', async () => !/\[containai\]/.test(await logText()), 5000, 100);
+    await wb.runPaletteCommand(page, 'ContainAI: Show Server Log');
+    await wb.until('the server log', async () => /\[containai\] (server|doctor|Removing)/.test(await logText()), 10_000, 100);
+  });
+  await c.snap('server-log');
 
   await step('the extension host log has no activation errors', async () => {
     const logs: string[] = [];
