@@ -177,7 +177,8 @@ export async function faults(c: Ctx, first: { id: string; volume: string }, stal
 
   await step('Show Server Log (palette) opens the "ContainAI Server" output', async () => {
     const panel = page.locator('.part.panel');
-    const logText = (): Promise<string> => panel.locator('.view-lines').first().innerText().catch(() => '');
+    // the editor renders spaces as no-break spaces
+    const logText = async (): Promise<string> => (await panel.locator('.view-lines').first().innerText().catch(() => '')).replace(/\u00a0/g, ' ');
     // another panel view first (Problems has no editor lines), so the command has to switch
     await page.mouse.click(1000, 300);
     await page.keyboard.press('Control+Shift+M');
