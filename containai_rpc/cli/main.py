@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 from containai_rpc import __version__
 from containai_rpc.cli.commands import COMMANDS
 from containai_rpc.cli.commands.base import Command, UsageError
+from containai_rpc.cli.commands.sessions import REASON_CODES, open_session
 from containai_rpc.cli.escape import json_text, printable, printable_values
 from containai_rpc.cli.phrasing import phrase_error
 from containai_rpc.cli.process import RpcError, spawn
@@ -148,28 +149,53 @@ def approved_volume(exc: RpcError, args: argparse.Namespace) -> bool:
     return True
 
 
+def split_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """`cai [flags] -- CMD ARGS...`: the flags, and the command (None without `--`)."""
+    if "--" not in argv:
+        return argv, None
+    at = argv.index("--")
+    return argv[:at], argv[at + 1 :]
+
+
+def explicit_session(args: argparse.Namespace) -> bool:
+    """A command, an agent, `-e` or `-d` was asked for (always by `shell` and `exec`): no
+    SSH is then an error, where a plain `cai run` prints the summary."""
+    if args.handler.name != "run":
+        return True
+    return any(getattr(args, k, None) for k in ("command_argv", "agent", "env", "detached"))
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     argv_given = argv is not None
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
-        argv.insert(0, "run")  # `cai` and `cai --fresh` mean `cai run …`
+        argv.insert(0, "run")  # `cai`, `cai --fresh` and `cai -- CMD` mean `cai run …`
     code = 0
+    session = False
     try:
+        argv, command_argv = split_command(argv)
         args = build_parser().parse_args(argv)
+        if command_argv is not None and not args.handler.takes_command:
+            raise UsageError(f"cai {args.handler.name} takes no command after --")
+        args.command_argv = command_argv
+        session = args.handler.opens_session(args)
         try:
             result = asyncio.run(execute(args.handler, args))
         except RpcError as exc:
             if not approved_volume(exc, args):
                 raise
             result = asyncio.run(execute(args.handler, args))
-        if args.json:
+        if session:
+            code = open_session(result, explicit=explicit_session(args))
+        elif args.json:
             view = args.handler.json_view
             text = json_text(view(result) if view else result)
         else:
             text = printable(args.handler.render(printable_values(result)))
-        if text:
+        if not session and text:
             print(text)
-        code = 1 if args.handler.failed(result) else 0
+        if not session:
+            code = 1 if args.handler.failed(result) else 0
         if args.handler.after is not None:
             args.handler.after(result)
     except Cancelled:  # `Cancelled.` is on stderr already; nothing changed
@@ -183,7 +209,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         print(f"[ERROR] {printable(message)}", file=sys.stderr)
         if hint:
             print(f"[HINT] {printable(hint)}", file=sys.stderr)
-        code = 1
+        code = REASON_CODES.get(exc.reason, 1) if session else 1
     except KeyboardInterrupt:
         code = 130
     except BrokenPipeError:  # `cai list --json | head`: the reader left; nothing to report

@@ -99,6 +99,7 @@ REASONS: dict[str, Phrase] = {
     "ambiguousContainer": _hint("Pass --context to pick one, or remove or rename the duplicate."),
     "confirmationRequired": _confirm,
     "conflictingOptions": _conflicting,
+    "invalidParams": lambda m, h, d, _c: _invalid(m, h, d),
     "containerNotFound": _not_found,
     "engineUnavailable": _doctor,
     "hostKeyChanged": _host_key,
@@ -125,6 +126,19 @@ REASONS: dict[str, Phrase] = {
         "Use a project directory as the workspace, or --allow-system-workspace to mount it anyway."
     ),
 }
+
+
+def _invalid(message: str, hint: str | None, data: Mapping[str, Any]) -> tuple[str, str | None]:
+    """`Invalid --memory: <what pydantic says>` rather than only the field names."""
+    errors = data.get("errors")
+    if not isinstance(errors, list) or not errors:
+        return message, hint
+    parts = []
+    for error in errors:
+        loc = error.get("loc") if isinstance(error, dict) else None
+        name = flag(str(loc[0])) if isinstance(loc, list) and loc else "params"
+        parts.append(f"{name}: {error.get('msg') if isinstance(error, dict) else error}")
+    return "Invalid " + "; ".join(parts), hint
 
 
 def phrase_error(

@@ -47,6 +47,10 @@ class ContainerInfo:
     mounts: tuple[Mount, ...] = ()
     runtime: str | None = None
     published_ssh_port: int | None = None
+    memory_limit: int | None = None
+    """Bytes (`HostConfig.Memory`); None: no limit."""
+    nano_cpus: int | None = None
+    """`HostConfig.NanoCpus`; None: no limit."""
 
     @property
     def managed(self) -> bool:
@@ -136,6 +140,8 @@ class ContainerInfo:
             mounts=mounts,
             runtime=host.get("Runtime"),
             published_ssh_port=published,
+            memory_limit=host.get("Memory") or None,
+            nano_cpus=host.get("NanoCpus") or None,
         )
 
 

@@ -13,6 +13,7 @@ from pydantic import ConfigDict, Field
 
 from containai_rpc.protocol.base import Params, WireModel
 from containai_rpc.protocol.reasons import Reason
+from containai_rpc.protocol.session import SessionCommand, SessionOptions
 
 PROTOCOL_VERSION = "1.0"
 
@@ -81,6 +82,12 @@ class ContainerSummary(WireModel):
     started_at: str | None = Field(default=None, description="RFC 3339 UTC, last start.")
     finished_at: str | None = Field(
         default=None, description="RFC 3339 UTC, last exit; only when not running."
+    )
+    memory_limit_bytes: int | None = Field(
+        default=None, description="Its memory limit (`docker inspect`: HostConfig.Memory)."
+    )
+    cpus: float | None = Field(
+        default=None, description="Its CPU limit (`docker inspect`: HostConfig.NanoCpus / 1e9)."
     )
 
 
@@ -158,7 +165,7 @@ class ServerCapabilities(WireModel):
 # --------------------------------------------------------------------------- requests
 
 
-class RunParams(Params):
+class RunParams(SessionOptions):
     """`containai/run`: create if missing, start if stopped, attach if running."""
 
     workspace: str | None = WorkspacePath
@@ -227,6 +234,11 @@ class RunResult(WireModel):
         "the mounted one. `warnings` says it in a sentence too.",
     )
     warnings: list[str] | None = None
+    session: SessionCommand | None = Field(
+        default=None,
+        description="How to run the requested session (the agent, or `command`) in the "
+        "container; absent in a dry run and for containers without SSH.",
+    )
 
 
 class TargetParams(Params):

@@ -46,6 +46,8 @@ from containai_rpc.service.run_decide import (
     move_port,
     state_record,
 )
+from containai_rpc.service.run_limits import limits_differ, requested_limits
+from containai_rpc.service.session_command import run_session
 from containai_rpc.service.summary import KeepPolicy, isolation_of, to_summary
 from containai_rpc.service.verify import SSHD_DEADLINE_S, verify_start, wait_running
 from containai_rpc.ssh.ports import allocate, port_allocation, taken_port
@@ -90,7 +92,7 @@ def run(
     check_workspace_allowed(workspace, allow_system=p.allow_system_workspace)
     with locked(workspace):  # the key stop and gc take too (`resolve.lock_key`)
         config = UserConfig.load()
-        settings = config.settings(workspace)
+        settings = requested_limits(p, config.settings(workspace))
         engine, facts = gather(engines, p, config, settings, cwd)
         plan = decide_run(p, facts)
         if isinstance(plan, Refusal):
@@ -215,8 +217,10 @@ def execute(ctx: RunContext, plan: RunPlan) -> RunResult:
     created = ctx.p.keep and isinstance(plan, Create | Recreate)
     keep = ctx.keep.with_entry(plan.name, None) if created else ctx.keep  # as `create` wrote
     answer = result(engine, plan, info, keep, dry_run=False)
-    warnings = [*plan.warnings, *checked]
-    return answer.model_copy(update={"ssh": ssh, "warnings": warnings or None})
+    differ = limits_differ(ctx.p, info) if isinstance(plan, Attach | Start) else None
+    warnings = [*plan.warnings, *checked, *([differ] if differ else [])]
+    session = run_session(ctx.p, ctx.settings, info)
+    return answer.model_copy(update={"ssh": ssh, "warnings": warnings or None, "session": session})
 
 
 def preflight(ctx: RunContext, plan: Create | Recreate) -> Preflight:

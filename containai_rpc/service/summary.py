@@ -78,4 +78,6 @@ def to_summary(info: ContainerInfo, keep: KeepPolicy) -> ContainerSummary:
         created_at=iso(info.created_at),
         started_at=iso(info.started_at),
         finished_at=None if is_active(info.state) else iso(info.finished_at),
+        memory_limit_bytes=info.memory_limit,
+        cpus=info.nano_cpus / 1e9 if info.nano_cpus else None,
     )

@@ -320,12 +320,17 @@ def remove_host_config(name: str) -> int | None:
     return port
 
 
-def connect_command(name: str) -> str:
+def connect_argv(name: str) -> list[str]:
     """How a user opens a session: `ssh <name>`, plus `-F` when HOME is not the login home.
 
     Without `-F`, ssh reads the config of the passwd home, not `$HOME`.
     """
     login_home = _login_home()
     if login_home is not None and login_home.resolve() == home().resolve():
-        return shlex.join(["ssh", name])
-    return shlex.join(["ssh", "-F", str(user_ssh_config()), name])
+        return ["ssh", name]
+    return ["ssh", "-F", str(user_ssh_config()), name]
+
+
+def connect_command(name: str) -> str:
+    """`connect_argv` as one command line."""
+    return shlex.join(connect_argv(name))

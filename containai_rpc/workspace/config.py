@@ -47,6 +47,7 @@ _USER_ONLY_SECTIONS = ("isolation", "ssh", "secure_engine", "engine", "image")
 _CONTEXT_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _FORWARD_RE = re.compile(r"^([0-9]+):([a-zA-Z0-9._-]+):([0-9]+)$")
 _IMAGE_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$")
+_AGENT_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")  # as RunParams.agent
 _VOLUME_RULE = "A volume name is 1-255 characters of [a-zA-Z0-9_.-], starting alphanumeric."
 _TRUE = {"1", "true", "yes"}
 _FALSE = {"0", "false", "no"}
@@ -65,6 +66,8 @@ class Settings(BaseModel):
     image: str = DEFAULT_IMAGE
     memory: str | None = None
     cpus: float | None = None
+    agent: str | None = None
+    """`[agent] default`: the agent a session runs when none is asked for."""
     repo_limits: tuple[str, ...] = ()
     """`memory`/`cpus` set by a repository's config alone (the user set none): such a
     value may lower the default limit, never raise it."""
@@ -261,6 +264,12 @@ def _user_settings(user: dict[str, Any], invalid: _Invalid) -> dict[str, Any]:
     if not isinstance(contexts, list) or not all(map(_context_ok, contexts)):
         raise invalid("engine.contexts", contexts, "an array of Docker context names")
     found["contexts"] = list(contexts)
+    agent = user.get("agent")
+    default_agent = agent.get("default") if isinstance(agent, dict) else None
+    if default_agent is not None:
+        if not isinstance(default_agent, str) or not _AGENT_RE.match(default_agent):
+            raise invalid("agent.default", default_agent, "an agent name like claude")
+        found["agent"] = default_agent
     allow = _section(user, "isolation", path).get("allow_reduced", False)
     if not isinstance(allow, bool):
         raise invalid("isolation.allow_reduced", allow, "a boolean")

@@ -201,6 +201,36 @@ export interface ContainaiProtocol {
  */
 export interface RunParams {
   /**
+   * The agent `session` runs (default: `[agent] default` in the config, else `claude`).
+   */
+  agent?: string | null;
+  /**
+   * Run this argv in `session` instead of the agent.
+   */
+  command?: [string, ...string[]] | null;
+  /**
+   * Environment of the session's command (names `[A-Za-z_][A-Za-z0-9_]*`).
+   */
+  env?: {
+    [k: string]: string | undefined;
+  } | null;
+  /**
+   * `session.argv` asks for a terminal (`-t`).
+   */
+  tty?: boolean;
+  /**
+   * `session` starts the command in the background and prints its pid.
+   */
+  detached?: boolean;
+  /**
+   * Memory limit of a new container, e.g. `4g` (default: `[container] memory`, else half the engine's, at least 2g).
+   */
+  memory?: string | null;
+  /**
+   * CPU limit of a new container (default: `[container] cpus`, else half the engine's, at least 1).
+   */
+  cpus?: number | null;
+  /**
    * Workspace directory (absolute, or relative to the server's cwd); defaults to the server's working directory.
    */
   workspace?: string | null;
@@ -294,6 +324,7 @@ export interface RunResult {
   ssh?: SshEndpoint;
   volumeMismatch?: VolumeMismatch;
   warnings?: string[];
+  session?: SessionCommand;
 }
 /**
  * Snapshot afterwards; absent in a dry run without container.
@@ -351,6 +382,14 @@ export interface ContainerSummary {
    * RFC 3339 UTC, last exit; only when not running.
    */
   finishedAt?: string;
+  /**
+   * Its memory limit (`docker inspect`: HostConfig.Memory).
+   */
+  memoryLimitBytes?: number;
+  /**
+   * Its CPU limit (`docker inspect`: HostConfig.NanoCpus / 1e9).
+   */
+  cpus?: number;
 }
 /**
  * Absent for images without sshd.
@@ -393,6 +432,31 @@ export interface VolumeMismatch {
    * Where `requested` came from (as `RunResult.dataVolumeSource`).
    */
   source: string;
+}
+/**
+ * How to run the requested session (the agent, or `command`) in the container; absent in a dry run and for containers without SSH.
+ */
+export interface SessionCommand {
+  /**
+   * The exact argv to execute (`ssh … <container> '<remote command>'`): it runs in /home/agent/workspace; exit status 255 is SSH's own failure.
+   */
+  argv: string[];
+  /**
+   * The shell command line the container runs.
+   */
+  remoteCommand: string;
+  /**
+   * `argv` asks for a terminal (`-t`).
+   */
+  tty: boolean;
+  /**
+   * It starts in the background and prints its pid.
+   */
+  detached: boolean;
+  /**
+   * The agent it runs; absent when a `command` was given.
+   */
+  agent?: string;
 }
 /**
  * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
@@ -539,6 +603,14 @@ export interface StatusResult {
    * RFC 3339 UTC, last exit; only when not running.
    */
   finishedAt?: string;
+  /**
+   * Its memory limit (`docker inspect`: HostConfig.Memory).
+   */
+  memoryLimitBytes?: number;
+  /**
+   * Its CPU limit (`docker inspect`: HostConfig.NanoCpus / 1e9).
+   */
+  cpus?: number;
   /**
    * `runc-reduced`: runc without Sysbox (weaker isolation).
    */
@@ -704,6 +776,14 @@ export interface ContainerSummary1 {
    * RFC 3339 UTC, last exit; only when not running.
    */
   finishedAt?: string;
+  /**
+   * Its memory limit (`docker inspect`: HostConfig.Memory).
+   */
+  memoryLimitBytes?: number;
+  /**
+   * Its CPU limit (`docker inspect`: HostConfig.NanoCpus / 1e9).
+   */
+  cpus?: number;
 }
 /**
  * A context whose engine could not be listed.
@@ -1208,6 +1288,14 @@ export interface ContainerSummary2 {
    * RFC 3339 UTC, last exit; only when not running.
    */
   finishedAt?: string;
+  /**
+   * Its memory limit (`docker inspect`: HostConfig.Memory).
+   */
+  memoryLimitBytes?: number;
+  /**
+   * Its CPU limit (`docker inspect`: HostConfig.NanoCpus / 1e9).
+   */
+  cpus?: number;
 }
 /**
  * `containai/engineStatus`: sent after `initialized` and on every change.
@@ -1287,6 +1375,34 @@ export interface ErrorData {
     [k: string]: unknown | undefined;
   }[];
   [k: string]: unknown | undefined;
+}
+/**
+ * How a client runs a session (the agent or a command) in the container over SSH.
+ *
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "SessionCommand".
+ */
+export interface SessionCommand1 {
+  /**
+   * The exact argv to execute (`ssh … <container> '<remote command>'`): it runs in /home/agent/workspace; exit status 255 is SSH's own failure.
+   */
+  argv: string[];
+  /**
+   * The shell command line the container runs.
+   */
+  remoteCommand: string;
+  /**
+   * `argv` asks for a terminal (`-t`).
+   */
+  tty: boolean;
+  /**
+   * It starts in the background and prints its pid.
+   */
+  detached: boolean;
+  /**
+   * The agent it runs; absent when a `command` was given.
+   */
+  agent?: string;
 }
 /**
  * How to reach a container's sshd (published on 127.0.0.1 only).

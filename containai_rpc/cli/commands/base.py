@@ -30,6 +30,11 @@ class Command:
     """`--json` output for a command the original also has (its schema); None: the result."""
     takes_config: bool = False
     """Accepts `--config FILE` (the commands where the original has it)."""
+    opens_session: Callable[[argparse.Namespace], bool] = lambda _args: False
+    """Whether this invocation runs the result's `session` (`cli/commands/sessions.py`) instead of
+    printing: its exit status is the session's."""
+    takes_command: bool = False
+    """Accepts `-- CMD ARGS...` (as `args.command_argv`)."""
 
 
 def params(args: argparse.Namespace, *names: str) -> dict[str, Any]:

@@ -9,6 +9,14 @@ from containai_rpc.cli import original_json
 from containai_rpc.cli.commands.base import Command, params, target_arguments
 
 
+def _limits(r: dict[str, Any]) -> str:
+    """`memory 4g, cpus 2` as created (`--memory`/`--cpus`, `[container]`, the defaults)."""
+    memory, cpus = r.get("memoryLimitBytes"), r.get("cpus")
+    parts = [f"memory {memory / 2**30:g}g"] if memory else []
+    parts += [f"cpus {cpus:g}"] if cpus else []
+    return ", ".join(parts)
+
+
 def render_status(r: dict[str, Any]) -> str:
     """The guide's layout; a line only for a value that is known."""
     lines = [f"Container: {r['name']}", f"  Status: {r['status']}"]
@@ -17,6 +25,9 @@ def render_status(r: dict[str, Any]) -> str:
     lines.append(f"  Image: {r['image']}")
     if r.get("keep"):
         lines.append("  Keep: yes (protected from gc)")
+    limits = _limits(r)
+    if limits:
+        lines.append(f"  Limits: {limits}")
     mismatch = r.get("volumeMismatch")
     if mismatch:
         lines.append(

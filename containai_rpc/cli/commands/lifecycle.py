@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from containai_rpc.cli.commands.base import Command, UsageError, params, target_arguments
+from containai_rpc.cli.commands.sessions import env_values, session_arguments, session_params
 
 _VERBS = {"create": "created", "start": "started", "attach": "attached", "recreate": "recreated"}
 _STOP_WORDS = {
@@ -40,6 +41,10 @@ def _run_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="accept /, your home directory or a system directory as the workspace",
     )
+    p.add_argument("--agent", help="the agent to run (default: [agent] default, else claude)")
+    session_arguments(p)
+    p.add_argument("--memory", help="memory limit of a new container, e.g. 4g")
+    p.add_argument("--cpus", type=float, help="CPU limit of a new container, e.g. 2")
 
 
 def _run_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
@@ -59,7 +64,25 @@ def _run_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         "context",
         "approve_volume",
         "allow_system_workspace",
+        "memory",
+    ) | session_params(args, args.command_argv) | (
+        {"cpus": args.cpus} if args.cpus is not None else {}  # 0 is a value (refused)
     )
+
+
+def _exec_args(p: argparse.ArgumentParser) -> None:
+    target_arguments(p)
+    p.add_argument("-e", "--env", action="append", metavar="VAR=VALUE", help="its environment")
+
+
+def _exec_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """`run` (use or create the container, as the original's exec), with the command and
+    never a terminal."""
+    if not args.command_argv:
+        raise UsageError("give the command after --: cai exec -- CMD ARGS...")
+    found = params(args, "container", "workspace", "context")
+    env = env_values(args.env)
+    return "containai/run", found | {"command": args.command_argv} | ({"env": env} if env else {})
 
 
 def render_run(r: dict[str, Any]) -> str:
@@ -120,12 +143,25 @@ def render_stop(r: dict[str, Any]) -> str:
 COMMANDS = (
     Command(
         "run",
-        "create, start or attach to the workspace's container",
+        "create, start or attach to the workspace's container, then run the agent "
+        "(or -- CMD) in it",
         _run_args,
         _run_request,
         render_run,
         long_running=True,
         takes_config=True,
+        opens_session=lambda args: not args.json and not args.dry_run,
+        takes_command=True,
+    ),
+    Command(
+        "exec",
+        "run a command in the container (no terminal); its output and exit status pass through",
+        _exec_args,
+        _exec_request,
+        lambda _result: "",
+        takes_config=True,
+        opens_session=lambda args: not args.json,
+        takes_command=True,
     ),
     Command(
         "stop",

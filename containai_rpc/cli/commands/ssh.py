@@ -3,47 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
-import shlex
-import sys
 from typing import Any
 
 from containai_rpc.cli.commands.base import Command, params, target_arguments
-from containai_rpc.cli.escape import printable
-
-SHELL_COMMAND = "cd /home/agent/workspace && exec bash -l"
+from containai_rpc.cli.commands.sessions import session_params
 
 
 def _shell_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
-    """A shell needs a running container: exactly what `run` ensures."""
-    return "containai/run", params(args, "container", "workspace", "context")
-
-
-def _render_warnings(r: dict[str, Any]) -> str:
-    return "\n".join(f"[WARN] {w}" for w in r.get("warnings") or [])
-
-
-def _exec_ssh(r: dict[str, Any]) -> None:
-    """Replace this process with `ssh -t <alias> 'cd … && exec bash -l'`."""
-    ssh = r.get("ssh")
-    if not ssh:
-        name = printable(r["containerName"], one_line=True)
-        print(
-            f"[ERROR] Container {name} has no SSH access (its image has no sshd or SSH "
-            f"setup failed); use: docker exec -it {name} sh",
-            file=sys.stderr,
-        )
-        raise SystemExit(1)
-    ssh_cmd, *options = shlex.split(ssh["command"])
-    argv = [ssh_cmd, "-t", *options, SHELL_COMMAND]
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        os.execvp(argv[0], argv)
-    except OSError as exc:
-        what = printable(f"{argv[0]}: {exc.strerror or exc}")
-        print(f"[ERROR] Cannot run {what}", file=sys.stderr)
-        raise SystemExit(1) from None
+    """A login shell in the workspace: the session `run` answers with (it ensures the
+    container as `run` does)."""
+    session = session_params(args, ["bash", "-l"])
+    return "containai/run", {**params(args, "container", "workspace", "context"), **session}
 
 
 def _ssh_args(p: argparse.ArgumentParser) -> None:
@@ -76,10 +46,10 @@ COMMANDS = (
         "open an interactive SSH session in the workspace's container (starting it if needed)",
         target_arguments,
         _shell_request,
-        _render_warnings,
+        lambda _result: "",
         long_running=True,
-        after=_exec_ssh,
         takes_config=True,
+        opens_session=lambda args: not args.json,
     ),
     Command(
         "ssh",
