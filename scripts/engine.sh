@@ -221,6 +221,7 @@ main() {
   fi
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   pkg_installed busybox-static || missing+=(busybox-static)
+  command -v npm >/dev/null || missing+=(npm) # fetches the agent CLIs for containai:latest
   { command -v ssh >/dev/null && command -v ssh-keyscan >/dev/null; } || missing+=(openssh-client)
   { command -v ip >/dev/null && command -v ss >/dev/null; } || missing+=(iproute2)
   # sshd: the tests' remote engine (a Docker context over ssh://127.0.0.1)

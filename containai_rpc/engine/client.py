@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import docker
@@ -13,6 +14,7 @@ import docker.errors
 import requests.exceptions
 
 from containai_rpc.core.naming import quote_for_message
+from containai_rpc.engine.build import build_image
 from containai_rpc.engine.errors import translate_errors
 from containai_rpc.engine.events import WATCHED_ACTIONS, EventStream, docker_timestamp
 from containai_rpc.engine.execio import demux, with_timeouts
@@ -231,6 +233,23 @@ class Engine:
                 ) from None
             raise
         return dict((data.get("Config") or {}).get("Labels") or {})
+
+    def image_layers(self, image: str) -> tuple[str, ...] | None:
+        """The image's layer digests (`RootFS.Layers`), or None when it is not local."""
+        try:
+            with self.guard(not_found="imageNotFound"):
+                data = self.api.inspect_image(image)
+        except DomainError as exc:
+            if exc.reason in ("imageNotFound", "engineError"):
+                return None
+            raise
+        return tuple((data.get("RootFS") or {}).get("Layers") or ())
+
+    def build_image(
+        self, folder: str, tag: str, labels: dict[str, str], on_line: Callable[[str], None]
+    ) -> str:
+        """Build `folder` as `tag`; the new image's id (see `engine.build`)."""
+        return build_image(self, folder, tag, labels, on_line)
 
     # ------------------------------------------------------------------ gc support
 

@@ -51,6 +51,7 @@ class ContainerInfo:
     """Bytes (`HostConfig.Memory`); None: no limit."""
     nano_cpus: int | None = None
     """`HostConfig.NanoCpus`; None: no limit."""
+    image_id: str | None = None
 
     @property
     def managed(self) -> bool:
@@ -142,6 +143,7 @@ class ContainerInfo:
             published_ssh_port=published,
             memory_limit=host.get("Memory") or None,
             nano_cpus=host.get("NanoCpus") or None,
+            image_id=data.get("Image") or None,
         )
 
 

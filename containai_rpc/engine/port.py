@@ -7,7 +7,7 @@ against this protocol only, so none of them can reach for SDK objects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Protocol, runtime_checkable
 
@@ -131,6 +131,17 @@ class Engine(Protocol):
 
     def image_labels(self, image: str) -> dict[str, str] | None:
         """The image's labels, or None when the image is not present."""
+        ...
+
+    def image_layers(self, image: str) -> tuple[str, ...] | None:
+        """The image's layer digests, or None when the image is not present."""
+        ...
+
+    def build_image(
+        self, folder: str, tag: str, labels: dict[str, str], on_line: Callable[[str], None]
+    ) -> str:
+        """Build the folder's Dockerfile as `tag` from local images only; the image id.
+        A failing build is `templateBuildFailed`."""
         ...
 
     def image_ids_in_use(self) -> set[str]:

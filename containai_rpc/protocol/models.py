@@ -89,6 +89,13 @@ class ContainerSummary(WireModel):
     cpus: float | None = Field(
         default=None, description="Its CPU limit (`docker inspect`: HostConfig.NanoCpus / 1e9)."
     )
+    template: str | None = Field(default=None, description="Its `ai.containai.template`.")
+    outdated: bool | None = Field(
+        default=None,
+        description="Its template's Dockerfile or base image changed since it was created "
+        "(`fresh` rebuilds it, same volume); absent: unknown or no template.",
+    )
+    outdated_reason: str | None = Field(default=None, description="Why, when `outdated`.")
 
 
 class VolumeMismatch(WireModel):
@@ -186,6 +193,16 @@ class RunParams(SessionOptions):
     keep: bool = Field(default=False, description="Create the container protected from gc.")
     image: str | None = Field(
         default=None, min_length=1, max_length=512, description="Image for a new container."
+    )
+    template: str | None = Field(
+        default=None,
+        description="Build a new container from `<config>/templates/<name>/Dockerfile` as "
+        "`containai-template-<name>:local` (default: `[template] name`; `default` is "
+        "installed on first use); `^[a-z0-9][a-z0-9_.-]*$`, else `invalidTemplateName`.",
+    )
+    image_tag: str | None = Field(
+        default=None,
+        description="Image `containai:<imageTag>`, no template; ignored (warning) with `template`.",
     )
     allow_reduced_isolation: bool = Field(
         default=False, description="Allow runc without Sysbox for a new container."

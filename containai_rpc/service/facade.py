@@ -33,6 +33,7 @@ from containai_rpc.service import (
     run,
     status,
     stop,
+    templates,
 )
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.livestate import Emit, LiveState
@@ -131,9 +132,12 @@ class Service:
 
     def list(self, p: ListParams, hooks: Hooks | None = None) -> ListResult:
         """From the live cache while it is warm (`watch`), else from the engines."""
-        if self._live is not None:
-            return self._live.list(p)
-        return inventory.list_containers(self.engines, p)
+        found = (
+            self._live.list(p)
+            if self._live is not None
+            else inventory.list_containers(self.engines, p)
+        )
+        return templates.with_outdated_list(self.engines, found)
 
     def gc(self, p: GcParams, hooks: Hooks | None = None) -> GcResult:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from containai_rpc.core.clock import Clock, system_clock
 from containai_rpc.core.naming import validate_container_name, validate_volume_name
@@ -33,6 +33,7 @@ from containai_rpc.service.run_decide import (
     Recreate,
     Refusal,
     RepoVolume,
+    Reuse,
     RunFacts,
     RunPlan,
     Start,
@@ -49,6 +50,14 @@ from containai_rpc.service.run_decide import (
 from containai_rpc.service.run_limits import limits_differ, requested_limits
 from containai_rpc.service.session_command import run_session
 from containai_rpc.service.summary import KeepPolicy, isolation_of, to_summary
+from containai_rpc.service.templates import (
+    ImageChoice,
+    build_template,
+    choose_image,
+    outdated_warning,
+    template_refusal,
+    with_outdated,
+)
 from containai_rpc.service.verify import SSHD_DEADLINE_S, verify_start, wait_running
 from containai_rpc.ssh.ports import allocate, port_allocation, taken_port
 from containai_rpc.workspace.config import Settings
@@ -74,6 +83,7 @@ class RunContext:
     keep: KeepPolicy
     clock: Clock
     sshd_deadline_s: float
+    choice: ImageChoice
 
 
 def run(
@@ -93,14 +103,19 @@ def run(
     with locked(workspace):  # the key stop and gc take too (`resolve.lock_key`)
         config = UserConfig.load()
         settings = requested_limits(p, config.settings(workspace))
-        engine, facts = gather(engines, p, config, settings, cwd)
+        choice = choose_image(p, settings)
+        engine, facts = gather(engines, p, config, settings, cwd, choice.image)
         plan = decide_run(p, facts)
         if isinstance(plan, Refusal):
             raise plan.error()
+        mismatch = template_refusal(choice, plan.existing) if isinstance(plan, Reuse) else None
+        if mismatch is not None:
+            raise mismatch
         if p.dry_run:
             return result(engine, plan, plan.container, KeepPolicy.of(config), dry_run=True)
         hooks.checkpoint()
-        ctx = RunContext(engine, p, hooks, settings, KeepPolicy.of(config), clock, sshd_deadline_s)
+        keep = KeepPolicy.of(config)
+        ctx = RunContext(engine, p, hooks, settings, keep, clock, sshd_deadline_s, choice)
         return execute(ctx, plan)
 
 
@@ -118,13 +133,12 @@ def lock_workspace(engines: EngineSet, p: RunParams, cwd: str) -> str:
 
 
 def gather(
-    engines: EngineSet, p: RunParams, config: UserConfig, settings: Settings, cwd: str
+    engines: EngineSet, p: RunParams, config: UserConfig, settings: Settings, cwd: str, image: str
 ) -> tuple[Engine, RunFacts]:
     """The engine the container is (or goes) in, and the facts `decide_run` needs: the
-    container, its name, the volume, the image. An existing container is looked for in
-    every context we manage unless the request names one; a new one goes to the
-    requested context, else the selected one."""
-    image = p.image or settings.image
+    container, its name, the volume; `image` for a new one. An existing container is
+    looked for in every context we manage unless the request names one; a new one goes to
+    the requested context, else the selected one."""
     if p.container:
         name = validate_container_name(p.container)
         found = find_named(engines, name, p.context)
@@ -188,6 +202,9 @@ def execute(ctx: RunContext, plan: RunPlan) -> RunResult:
     started = time.monotonic()
     if isinstance(plan, Start):
         plan = move_port(plan, taken_port(engine, plan.existing))
+    if isinstance(plan, Create | Recreate) and ctx.choice.template is not None:
+        hooks.checkpoint()  # the build changes no container: a failure leaves it as it is
+        ctx = replace(ctx, choice=build_template(engine, ctx.choice, ctx.settings, hooks))
     if isinstance(plan, Recreate):
         info = recreate(ctx, plan)
     elif isinstance(plan, Create):
@@ -218,7 +235,10 @@ def execute(ctx: RunContext, plan: RunPlan) -> RunResult:
     keep = ctx.keep.with_entry(plan.name, None) if created else ctx.keep  # as `create` wrote
     answer = result(engine, plan, info, keep, dry_run=False)
     differ = limits_differ(ctx.p, info) if isinstance(plan, Attach | Start) else None
-    warnings = [*plan.warnings, *checked, *([differ] if differ else [])]
+    stale = answer.container if isinstance(plan, Reuse) else None
+    outdated = [outdated_warning(stale)] if stale is not None and stale.outdated else []
+    limits = [differ] if differ else []
+    warnings = [*ctx.choice.warnings, *plan.warnings, *outdated, *checked, *limits]
     session = run_session(ctx.p, ctx.settings, info)
     return answer.model_copy(update={"ssh": ssh, "warnings": warnings or None, "session": session})
 
@@ -275,6 +295,7 @@ def create(
     with port_allocation():
         port = allocate(engine, ctx.settings.ssh_port_range) if ready.wants_ssh else None
         spec = create_spec(plan, ctx.p, ctx.settings, ready, engine.info(), port=port, tz=host_tz())
+        spec = replace(spec, labels={**spec.labels, **ctx.choice.labels})
         info = engine.create(spec)  # the point of no return: from here on it is started
         hooks.progress(f"Starting container {plan.name}")
         engine.start(info.id)
@@ -322,6 +343,6 @@ def result(
         state=guide_status(info.state) if info is not None else "absent",
         isolation=isolation_of(info) if info is not None else None,
         dry_run=dry_run,
-        container=to_summary(info, keep) if info is not None else None,
+        container=with_outdated(engine, info, to_summary(info, keep)) if info else None,
         volume_mismatch=plan.mismatch,
     )

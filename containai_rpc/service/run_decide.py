@@ -157,6 +157,8 @@ class Attach(_Existing):
 
 
 RunPlan = Create | Recreate | Start | Attach
+Reuse = Start | Attach
+"""The plans that keep the existing container as it is."""
 
 
 def decide_run(p: RunParams, facts: RunFacts) -> RunPlan | Refusal:

@@ -33,6 +33,7 @@ from containai_rpc.protocol.models import (
 from containai_rpc.service.inventory import required_status, target
 from containai_rpc.service.sessions import SessionCounts, detect_sessions
 from containai_rpc.service.summary import KeepPolicy
+from containai_rpc.service.templates import with_outdated
 from containai_rpc.workspace.userconfig import UserConfig
 
 log = logging.getLogger(__name__)
@@ -126,9 +127,10 @@ def status(
     mismatch = volume_mismatch(info, config)
     if mismatch is not None:
         result = result.model_copy(update={"volume_mismatch": mismatch})
+    engine = engines.get(info.context)
+    result = with_outdated(engine, info, result)
     if not info.running:
         return result
-    engine = engines.get(info.context)
     sampled = threading.Event()
 
     def resources() -> ResourceUsage | None:

@@ -9,6 +9,7 @@ from containai_rpc.core.states import guide_status, is_active
 from containai_rpc.engine import ContainerInfo
 from containai_rpc.protocol.gc import KeepSource
 from containai_rpc.protocol.models import ContainerSummary, Isolation
+from containai_rpc.workspace.templates import TEMPLATE_LABEL
 from containai_rpc.workspace.userconfig import UserConfig
 
 
@@ -80,4 +81,5 @@ def to_summary(info: ContainerInfo, keep: KeepPolicy) -> ContainerSummary:
         finished_at=None if is_active(info.state) else iso(info.finished_at),
         memory_limit_bytes=info.memory_limit,
         cpus=info.nano_cpus / 1e9 if info.nano_cpus else None,
+        template=info.labels.get(TEMPLATE_LABEL),
     )

@@ -43,9 +43,10 @@ DEFAULT_IMAGE = "containai:latest"
 DEFAULT_SSH_PORT_RANGE = (2300, 2500)
 CONFIG_KEYS = ("container_name", "context", "created_at", "data_volume", "image")
 
-_USER_ONLY_SECTIONS = ("isolation", "ssh", "secure_engine", "engine", "image")
+_USER_ONLY_SECTIONS = ("isolation", "ssh", "secure_engine", "engine", "image", "template")
 _CONTEXT_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _FORWARD_RE = re.compile(r"^([0-9]+):([a-zA-Z0-9._-]+):([0-9]+)$")
+_TEMPLATE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,127}$")
 _IMAGE_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$")
 _AGENT_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")  # as RunParams.agent
 _VOLUME_RULE = "A volume name is 1-255 characters of [a-zA-Z0-9_.-], starting alphanumeric."
@@ -64,6 +65,8 @@ class Settings(BaseModel):
     context_name: str | None = None
     allow_reduced_isolation: bool = False
     image: str = DEFAULT_IMAGE
+    template: str | None = None
+    """`[template] name`: build new containers from this template."""
     memory: str | None = None
     cpus: float | None = None
     agent: str | None = None
@@ -279,6 +282,11 @@ def _user_settings(user: dict[str, Any], invalid: _Invalid) -> dict[str, Any]:
         if not isinstance(image, str) or not _IMAGE_RE.match(image):
             raise invalid("image.name", image, "an image reference like containai:latest")
         found["image"] = image
+    template = _section(user, "template", path).get("name")
+    if template is not None:
+        if not isinstance(template, str) or not _TEMPLATE_RE.match(template):
+            raise invalid("template.name", template, "a template name like default")
+        found["template"] = template
     return found
 
 

@@ -63,6 +63,9 @@ export type Reason =
   | 'containerNotFound'
   | 'volumeNotFound'
   | 'imageNotFound'
+  | 'invalidTemplateName'
+  | 'templateBuildFailed'
+  | 'templateMismatch'
   | 'ambiguousContainer'
   | 'multipleContainers'
   | 'nameConflict'
@@ -271,6 +274,14 @@ export interface RunParams {
    */
   image?: string | null;
   /**
+   * Build a new container from `<config>/templates/<name>/Dockerfile` as `containai-template-<name>:local` (default: `[template] name`; `default` is installed on first use); `^[a-z0-9][a-z0-9_.-]*$`, else `invalidTemplateName`.
+   */
+  template?: string | null;
+  /**
+   * Image `containai:<imageTag>`, no template; ignored (warning) with `template`.
+   */
+  imageTag?: string | null;
+  /**
    * Allow runc without Sysbox for a new container.
    */
   allowReducedIsolation?: boolean;
@@ -390,6 +401,18 @@ export interface ContainerSummary {
    * Its CPU limit (`docker inspect`: HostConfig.NanoCpus / 1e9).
    */
   cpus?: number;
+  /**
+   * Its `ai.containai.template`.
+   */
+  template?: string;
+  /**
+   * Its template's Dockerfile or base image changed since it was created (`fresh` rebuilds it, same volume); absent: unknown or no template.
+   */
+  outdated?: boolean;
+  /**
+   * Why, when `outdated`.
+   */
+  outdatedReason?: string;
 }
 /**
  * Absent for images without sshd.
@@ -612,6 +635,18 @@ export interface StatusResult {
    */
   cpus?: number;
   /**
+   * Its `ai.containai.template`.
+   */
+  template?: string;
+  /**
+   * Its template's Dockerfile or base image changed since it was created (`fresh` rebuilds it, same volume); absent: unknown or no template.
+   */
+  outdated?: boolean;
+  /**
+   * Why, when `outdated`.
+   */
+  outdatedReason?: string;
+  /**
    * `runc-reduced`: runc without Sysbox (weaker isolation).
    */
   isolation?: 'sysbox' | 'runc-reduced';
@@ -784,6 +819,18 @@ export interface ContainerSummary1 {
    * Its CPU limit (`docker inspect`: HostConfig.NanoCpus / 1e9).
    */
   cpus?: number;
+  /**
+   * Its `ai.containai.template`.
+   */
+  template?: string;
+  /**
+   * Its template's Dockerfile or base image changed since it was created (`fresh` rebuilds it, same volume); absent: unknown or no template.
+   */
+  outdated?: boolean;
+  /**
+   * Why, when `outdated`.
+   */
+  outdatedReason?: string;
 }
 /**
  * A context whose engine could not be listed.
@@ -1296,6 +1343,18 @@ export interface ContainerSummary2 {
    * Its CPU limit (`docker inspect`: HostConfig.NanoCpus / 1e9).
    */
   cpus?: number;
+  /**
+   * Its `ai.containai.template`.
+   */
+  template?: string;
+  /**
+   * Its template's Dockerfile or base image changed since it was created (`fresh` rebuilds it, same volume); absent: unknown or no template.
+   */
+  outdated?: boolean;
+  /**
+   * Why, when `outdated`.
+   */
+  outdatedReason?: string;
 }
 /**
  * `containai/engineStatus`: sent after `initialized` and on every change.

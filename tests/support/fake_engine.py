@@ -90,6 +90,7 @@ class FakeImage:
     tags: list[str]
     labels: dict[str, str] = field(default_factory=dict)
     size_bytes: int = 1000
+    layers: tuple[str, ...] = ()
 
 
 class FakeEvents:
@@ -342,6 +343,7 @@ class FakeEngine:
                 Mount("volume", DATA_MOUNT, "", spec.data_volume),
             ),
             runtime=spec.runtime,
+            image_id=self.images[spec.image].id,
         )
         self.containers[info.id] = info
         self.created_specs.append(spec)
@@ -428,6 +430,32 @@ class FakeEngine:
     def image_labels(self, image: str) -> dict[str, str] | None:
         found = self.images.get(image)
         return None if found is None else dict(found.labels)
+
+    @_engine_call
+    def image_layers(self, image: str) -> tuple[str, ...] | None:
+        found = self.images.get(image) or next(
+            (i for i in self.images.values() if i.id == image), None
+        )
+        return None if found is None else found.layers or (found.id,)
+
+    @_engine_call
+    def build_image(
+        self, folder: str, tag: str, labels: dict[str, str], on_line: Callable[[str], None]
+    ) -> str:
+        """`FROM <base>` plus one layer per other line; a line `FAIL` fails the build."""
+        lines = (Path(folder) / "Dockerfile").read_text(encoding="utf-8").splitlines()
+        steps = [line for line in lines if line.strip() and not line.startswith("#")]
+        base = self.images.get(steps[0].split()[1]) if steps else None
+        if base is None or "FAIL" in steps:
+            raise DomainError("templateBuildFailed", f"Failed to build {tag}")
+        for step in steps:
+            on_line(step)
+        layers = (*(base.layers or (base.id,)), *(f"layer:{step}" for step in steps[1:]))
+        self.images.pop(tag, None)
+        digest = hashlib.sha256("\n".join(layers).encode()).hexdigest()[:16]
+        image = self.add_image(tag, {**base.labels, **labels}, image_id=f"sha256:{digest}")
+        image.layers = layers
+        return image.id
 
     @_engine_call
     def image_ids_in_use(self) -> set[str]:

@@ -23,6 +23,10 @@ def render_status(r: dict[str, Any]) -> str:
     if r.get("uptime"):
         lines.append(f"  Uptime: {r['uptime']}")
     lines.append(f"  Image: {r['image']}")
+    if r.get("template"):
+        lines.append(f"  Template: {r['template']}")
+    if r.get("outdated"):
+        lines.append(f"  Outdated: yes, {r.get('outdatedReason')} (cai run --fresh rebuilds it)")
     if r.get("keep"):
         lines.append("  Keep: yes (protected from gc)")
     limits = _limits(r)
@@ -60,7 +64,7 @@ def render_list(r: dict[str, Any]) -> str:
     else:
         width = max(len(c["name"]) for c in rows)
         for c in rows:
-            keep = "  keep" if c.get("keep") else ""
+            keep = ("  keep" if c.get("keep") else "") + ("  outdated" if c.get("outdated") else "")
             out.append(
                 f"{c['name']:<{width}}  {c['status']:<10} {c['context']:<12} "
                 f"{c.get('workspace') or '-'}{keep}"

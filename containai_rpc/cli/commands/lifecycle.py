@@ -30,6 +30,8 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--restart", action="store_true", help="alias of --fresh")
     p.add_argument("--reset", action="store_true", help="recreate on a new data volume")
     p.add_argument("--keep", action="store_true", help="protect the new container from gc")
+    p.add_argument("--template", help="build a new container from this template")
+    p.add_argument("--image-tag", metavar="TAG", help="use the image containai:TAG, no template")
     p.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     p.add_argument(
         "--approve-volume",
@@ -64,6 +66,8 @@ def _run_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         "context",
         "approve_volume",
         "allow_system_workspace",
+        "template",
+        "image_tag",
         "memory",
     ) | session_params(args, args.command_argv) | (
         {"cpus": args.cpus} if args.cpus is not None else {}  # 0 is a value (refused)

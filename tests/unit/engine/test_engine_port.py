@@ -34,6 +34,7 @@ def _docker_engine() -> DockerEngine:
 
 def test_the_protocol_names_what_the_service_uses():
     assert _methods(Engine) == [
+        "build_image",
         "close",
         "container_sizes",
         "create",
@@ -43,6 +44,7 @@ def test_the_protocol_names_what_the_service_uses():
         "ids_for_workspace",
         "image_ids_in_use",
         "image_labels",
+        "image_layers",
         "info",
         "inspect",
         "list_images",
