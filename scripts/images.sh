@@ -241,7 +241,7 @@ plan() {
   WANT_tiny=$({ declare -f build_tiny; printf '%s\n' "$TINY_CMD"; sha256sum <"$BUSYBOX"; } | short_hash)
   WANT_rootfs=$({ declare -f make_rootfs; printf '%s %s\n' "$SUITE" "$PACKAGES"; } | short_hash)
   WANT_systemd=$({ echo "$WANT_rootfs"; declare -f build_systemd
-    cat "$IMAGES/test-systemd/Dockerfile" "$IMAGES/container-setup.sh"; } | short_hash)
+    cat "$IMAGES/test-systemd/Dockerfile" "$IMAGES/container-setup.sh" "$IMAGES"/idle-stop/*; } | short_hash)
   WANT_agents=$({ declare -f make_agents; cat "$IMAGES"/agents/package*.json; } | short_hash)
   WANT_product=$({ echo "$WANT_systemd $WANT_agents"; declare -f build_product
     cat "$IMAGES/containai/Dockerfile" "$IMAGES/agent-user.sh" "$IMAGES/agents/agents-setup.sh"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
+import tarfile
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -332,6 +334,24 @@ class Engine:
         with self.guard():
             code = self.api.exec_inspect(exec_id).get("ExitCode")
         return ExecResult(exit_code=code, output=demux(b"".join(chunks)))
+
+    def read_file(self, container_id: str, path: str, max_bytes: int = 4096) -> bytes | None:
+        """A small regular file of the container (running or stopped), None when absent.
+
+        Read with the archive API, so it works on a stopped container, where exec cannot.
+        """
+        try:
+            with self.guard():
+                stream, _stat = self.api.get_archive(container_id, path)
+                data = b"".join(stream)
+        except DomainError:
+            return None
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            member = next((m for m in tar.getmembers() if m.isfile()), None)
+            if member is None or member.size > max_bytes:
+                return None
+            handle = tar.extractfile(member)
+            return handle.read() if handle is not None else None
 
     # ------------------------------------------------------------------ events
 

@@ -169,6 +169,10 @@ class Engine(Protocol):
         """Run argv in the container, cut at `timeout_s` (exit code None then)."""
         ...
 
+    def read_file(self, container_id: str, path: str, max_bytes: int = 4096) -> bytes | None:
+        """A small file of a running or stopped container; None when absent."""
+        ...
+
     def events(self, *, since_ns: int, until_ns: int) -> EventSource:
         """Managed-container events in [since, until] (engine clock)."""
         ...

@@ -96,6 +96,15 @@ class ContainerSummary(WireModel):
         "(`fresh` rebuilds it, same volume); absent: unknown or no template.",
     )
     outdated_reason: str | None = Field(default=None, description="Why, when `outdated`.")
+    idle_stop: str | None = Field(
+        default=None, description="Idle auto-stop period in use (`2h`, `off`); absent: unknown."
+    )
+    idle_since: str | None = Field(
+        default=None, description="RFC 3339 UTC, unused since; absent when off or in use."
+    )
+    auto_stop_at: str | None = Field(
+        default=None, description="RFC 3339 UTC, idle auto-stop unless used; absent likewise."
+    )
 
 
 class VolumeMismatch(WireModel):
@@ -217,6 +226,13 @@ class RunParams(SessionOptions):
         default=False,
         description="Accept `/`, the home directory itself or a system directory as the "
         "workspace (refused with `workspaceRefused` otherwise).",
+    )
+    idle_stop: str | None = Field(
+        default=None,
+        pattern=r"^(off|[0-9]{1,7}[smhd])$",  # as core/idle.py parses it
+        description="Stop the container after this long unused (`2h`, `20s`, `off`); "
+        "recorded for the workspace. Absent: the workspace's, else `[lifecycle] idle_stop`, "
+        "else off.",
     )
     work_done_token: int | str | None = WorkDoneToken
 
@@ -373,6 +389,10 @@ class ContainerChanged(WireModel):
     revision: int = Field(description="One more than the previous notification's.")
     kind: ChangeKind
     container: ContainerSummary = Field(description="The snapshot after the change.")
+    reason: Literal["idle"] | None = Field(
+        default=None,
+        description="`idle`: a `stopped` caused by the container's idle auto-stop.",
+    )
 
 
 class EngineStatus(WireModel):

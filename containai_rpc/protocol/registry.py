@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from containai_rpc.protocol import backup, doctor, gc, ssh
+from containai_rpc.protocol import backup, doctor, gc, idle, ssh
 from containai_rpc.protocol import models as m
 
 
@@ -104,6 +104,14 @@ METHODS: tuple[Method, ...] = (
         long_running=True,
     ),
     Method(
+        "containai/postponeIdleStop",
+        m.TargetParams,
+        idle.PostponeIdleStopResult,
+        "postpone_idle_stop",
+        "Count now as activity for a running container: its idle auto-stop moves one idle "
+        "period ahead.",
+    ),
+    Method(
         "containai/sshCleanup",
         ssh.SshCleanupParams,
         ssh.SshCleanupResult,
@@ -131,6 +139,11 @@ NOTIFICATIONS: tuple[Notification, ...] = (
         "containai/engineStatus",
         m.EngineStatus,
         "Engine health, after `initialized` and on every change.",
+    ),
+    Notification(
+        "containai/idleWarning",
+        idle.IdleWarning,
+        "A container will stop itself at `autoStopAt` unless used (or postponed) before.",
     ),
 )
 

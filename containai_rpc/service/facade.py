@@ -10,6 +10,7 @@ from containai_rpc.engine.stats import ResourceMonitor
 from containai_rpc.protocol.backup import ExportParams, ExportResult, ImportParams, ImportResult
 from containai_rpc.protocol.doctor import DoctorParams, DoctorResult
 from containai_rpc.protocol.gc import GcParams, GcResult, KeepParams, KeepResult
+from containai_rpc.protocol.idle import PostponeIdleStopResult
 from containai_rpc.protocol.models import (
     ConfigGetParams,
     ConfigGetResult,
@@ -21,6 +22,7 @@ from containai_rpc.protocol.models import (
     StatusResult,
     StopParams,
     StopResult,
+    TargetParams,
 )
 from containai_rpc.protocol.ssh import SshCleanupParams, SshCleanupResult
 from containai_rpc.service import (
@@ -28,6 +30,7 @@ from containai_rpc.service import (
     backup_import,
     doctor,
     gc,
+    idle,
     inventory,
     keep,
     run,
@@ -152,6 +155,16 @@ class Service:
             return keep.keep(self._engines_for(config), p, config)
         finally:
             self._keep_may_have_changed()
+
+    def postpone_idle_stop(
+        self, p: TargetParams, hooks: Hooks | None = None
+    ) -> PostponeIdleStopResult:
+        check_names(p)
+        config = UserConfig.load()
+        result = idle.postpone(self._engines_for(config), p, config)
+        if self._live is not None:
+            self._live.idle_may_have_changed()
+        return result
 
     def config_get(self, p: ConfigGetParams, hooks: Hooks | None = None) -> ConfigGetResult:
         workspace = normalize_path(p.workspace or ".")

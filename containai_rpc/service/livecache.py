@@ -37,6 +37,7 @@ from containai_rpc.protocol.models import (
 from containai_rpc.service.summary import KeepPolicy, to_summary
 
 RECREATE_WINDOW_S = 30.0
+_IDLE_FIELDS = ("idle_stop", "idle_since", "auto_stop_at")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class LiveCache:
         self._warm: set[str] = set()  # listed and connected now: `list` may answer from here
         self._removed: dict[tuple[str, str, str | None], float] = {}
         self._revision = 0
+        self._idle: dict[tuple[str, str], dict[str, str | None]] = {}  # overlay, running only
 
     @property
     def revision(self) -> int:
@@ -113,6 +115,36 @@ class LiveCache:
             ]
         return [c for c in changes if c is not None]
 
+    def set_idle(
+        self, context: str, container_id: str, fields: dict[str, str | None] | None
+    ) -> ContainerChanged | None:
+        """What the container's idle check reported (`idleStop`, `idleSince`,
+        `autoStopAt`), kept over later inspects while it runs; an `updated` if it shows."""
+        with self._lock:
+            entry = self._entries.get(context, {}).get(container_id)
+            if entry is None:
+                return None
+            if fields and entry.info.running:
+                self._idle[(context, container_id)] = fields
+            else:
+                self._idle.pop((context, container_id), None)
+            return self._put(context, entry)
+
+    def name_of(self, context: str, container_id: str) -> str | None:
+        with self._lock:
+            entry = self._entries.get(context, {}).get(container_id)
+            return entry.info.name if entry is not None else None
+
+    def running(self) -> list[tuple[str, str]]:
+        """(context, id) of every cached running container."""
+        with self._lock:
+            return [
+                (ctx, cid)
+                for ctx, entries in self._entries.items()
+                for cid, e in entries.items()
+                if e.info.running
+            ]
+
     def mark_down(self, context: str) -> None:
         """The engine went away: `list` stops answering for it until the next listing."""
         with self._lock:
@@ -148,6 +180,11 @@ class LiveCache:
     # ------------------------------------------------------------------ internals (locked)
 
     def _put(self, context: str, entry: _Entry) -> ContainerChanged | None:
+        key = (context, entry.info.id)
+        if not entry.info.running:
+            self._idle.pop(key, None)
+        overlay = self._idle.get(key) or dict.fromkeys(_IDLE_FIELDS)
+        entry = _Entry(entry.info, entry.summary.model_copy(update=overlay))
         entries = self._entries.setdefault(context, {})
         old = entries.get(entry.info.id)
         entries[entry.info.id] = entry
@@ -158,6 +195,7 @@ class LiveCache:
         return None if kind is None else self._change(kind, entry.summary)
 
     def _drop(self, context: str, container_id: str) -> ContainerChanged | None:
+        self._idle.pop((context, container_id), None)
         old = self._entries.get(context, {}).pop(container_id, None)
         if old is None:
             return None

@@ -25,10 +25,11 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from containai_rpc.engine import ContainerInfo, EngineEvent, EngineSet
 from containai_rpc.errors import DomainError
+from containai_rpc.protocol.idle import IdleWarning
 from containai_rpc.protocol.models import (
     ContainerChanged,
     ContextError,
@@ -36,6 +37,8 @@ from containai_rpc.protocol.models import (
     ListParams,
     ListResult,
 )
+from containai_rpc.service.idle import was_idle_stop
+from containai_rpc.service.idlewatch import IdleMonitor
 from containai_rpc.service.inventory import list_containers
 from containai_rpc.service.keepsource import KeepSource
 from containai_rpc.service.livecache import LiveCache
@@ -48,8 +51,9 @@ DEBOUNCE_S = 0.05
 MAX_DELAY_S = 0.2
 BACKSTOP_S = 60.0
 SETTLE_WAIT_S = 10.0  # how long `list` waits for a context's first connect attempt
+IDLE: Literal["idle"] = "idle"  # ContainerChanged.reason (not an error's `Reason`)
 
-LiveEvent = ContainerChanged | EngineStatus
+LiveEvent = ContainerChanged | EngineStatus | IdleWarning
 Emit = Callable[[LiveEvent], None]
 Key = tuple[str, str]  # (context, container id)
 
@@ -91,6 +95,7 @@ class LiveState:
         self._refresh: dict[Key, _Refresh] = {}
         self._backstop: asyncio.TimerHandle | None = None
         self._keep = KeepPolicy()
+        self.idle = IdleMonitor(engines, self.cache, self._submit, emit)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -110,9 +115,11 @@ class LiveState:
             self._contexts[name] = _Context(watcher)
             watcher.start()
         self._backstop = loop.call_later(BACKSTOP_S, self._run_backstop)
+        self.idle.start(loop)
 
     def stop(self) -> None:
         """End the watchers and drop pending work (nothing to flush)."""
+        self.idle.stop()
         for ctx in self._contexts.values():
             ctx.watcher.stop()
         for r in self._refresh.values():
@@ -154,6 +161,10 @@ class LiveState:
         if self._loop is not None and self._contexts:
             self._submit(self._keep_now, lambda _: None)
 
+    def idle_may_have_changed(self) -> None:
+        """After a postpone: read the containers' idle state again now."""
+        self._post(self.idle.poke)
+
     # ------------------------------------------------------------------ watcher threads
 
     def connecting(self, context: str) -> None:
@@ -189,6 +200,7 @@ class LiveState:
         self._keep = keep
         self._set_status(status)
         self._push(self.cache.load(context, infos, keep))
+        self.idle.poke()  # the idle state of what runs there, without waiting for a round
         touched, ctx.touched = ctx.touched or set(), None
         for cid in touched:
             self._schedule((context, cid), 0.0)
@@ -235,20 +247,28 @@ class LiveState:
         r.timer, r.running = None, True
         context, cid = key
 
-        def job() -> tuple[ContainerInfo | None, KeepPolicy]:
-            return self._engines().get(context).inspect(cid), self._keep_now()
+        def job() -> tuple[ContainerInfo | None, KeepPolicy, bool]:
+            engine = self._engines().get(context)
+            info = engine.inspect(cid)
+            idle = info is not None and was_idle_stop(engine, info)
+            return info, self._keep_now(), idle
 
         self._submit(job, lambda result: self._inspected(key, r, result))
 
     def _inspected(
-        self, key: Key, r: _Refresh, result: tuple[ContainerInfo | None, KeepPolicy] | None
+        self, key: Key, r: _Refresh, result: tuple[ContainerInfo | None, KeepPolicy, bool] | None
     ) -> None:
         if self._refresh.get(key) is not r:  # destroyed (or shut down) meanwhile: stale
             return
         r.running = False
         if result is not None:
-            info, keep = result
-            self._push([self.cache.apply(key[0], key[1], info, keep)])
+            info, keep, idle = result
+            change = self.cache.apply(key[0], key[1], info, keep)
+            if change is not None and change.kind == "stopped" and idle:
+                change = change.model_copy(update={"reason": IDLE})
+            if change is not None and change.kind in ("started", "created", "recreated"):
+                self.idle.poke()  # its idle check reports from its first seconds
+            self._push([change])
         if r.again and result is not None:  # events came while it was inspected: again
             r.again, r.first = False, asyncio.get_running_loop().time()
             self._schedule(key, DEBOUNCE_S)

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, replace
 
 from containai_rpc.core.clock import Clock, system_clock
+from containai_rpc.core.idle import format_period
 from containai_rpc.core.naming import validate_container_name, validate_volume_name
 from containai_rpc.core.states import guide_status
 from containai_rpc.engine import ContainerInfo, Engine, EngineSet
@@ -19,6 +20,7 @@ from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import RunParams, RunResult
 from containai_rpc.service.cleanup import forget_removed
 from containai_rpc.service.hooks import Hooks
+from containai_rpc.service.idle import idle_environment, idle_period, touch
 from containai_rpc.service.resolve import (
     NewName,
     find_named,
@@ -84,6 +86,8 @@ class RunContext:
     clock: Clock
     sshd_deadline_s: float
     choice: ImageChoice
+    idle_s: int = 0
+    """The idle auto-stop period the container gets (0: off)."""
 
 
 def run(
@@ -104,6 +108,7 @@ def run(
         config = UserConfig.load()
         settings = requested_limits(p, config.settings(workspace))
         choice = choose_image(p, settings)
+        idle_s = idle_period(p, config.workspace_state(workspace), settings)
         engine, facts = gather(engines, p, config, settings, cwd, choice.image)
         plan = decide_run(p, facts)
         if isinstance(plan, Refusal):
@@ -115,7 +120,7 @@ def run(
             return result(engine, plan, plan.container, KeepPolicy.of(config), dry_run=True)
         hooks.checkpoint()
         keep = KeepPolicy.of(config)
-        ctx = RunContext(engine, p, hooks, settings, keep, clock, sshd_deadline_s, choice)
+        ctx = RunContext(engine, p, hooks, settings, keep, clock, sshd_deadline_s, choice, idle_s)
         return execute(ctx, plan)
 
 
@@ -231,6 +236,7 @@ def execute(ctx: RunContext, plan: RunPlan) -> RunResult:
         checked = [cancelled_after_change(plan)]
     else:
         hooks.progress(f"{plan.name} is running ({time.monotonic() - started:.1f} s)")
+        touch(engine, info.id, ctx.idle_s, ctx.settings.idle_check_s)  # a run is activity
     created = ctx.p.keep and isinstance(plan, Create | Recreate)
     keep = ctx.keep.with_entry(plan.name, None) if created else ctx.keep  # as `create` wrote
     answer = result(engine, plan, info, keep, dry_run=False)
@@ -296,6 +302,8 @@ def create(
         port = allocate(engine, ctx.settings.ssh_port_range) if ready.wants_ssh else None
         spec = create_spec(plan, ctx.p, ctx.settings, ready, engine.info(), port=port, tz=host_tz())
         spec = replace(spec, labels={**spec.labels, **ctx.choice.labels})
+        idle_env = idle_environment(ctx.idle_s, ctx.settings)
+        spec = replace(spec, environment={**spec.environment, **idle_env})
         info = engine.create(spec)  # the point of no return: from here on it is started
         hooks.progress(f"Starting container {plan.name}")
         engine.start(info.id)
@@ -325,6 +333,8 @@ def record_state(ctx: RunContext, plan: RunPlan) -> None:
         now=ctx.clock(),
         context=ctx.engine.context,
     )
+    if ctx.p.idle_stop:  # the workspace's policy from now on
+        values["idle_stop"] = format_period(ctx.idle_s)
     update_workspace_state(plan.workspace, **values)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from containai_rpc.core.ages import format_uptime, parse_docker_time
 from containai_rpc.core.clock import Clock, system_clock
+from containai_rpc.core.idle import IdleView
 from containai_rpc.core.units import bytes_size
 from containai_rpc.engine import ContainerInfo, EngineSet
 from containai_rpc.engine.stats import ResourceMonitor, ResourceUsage
@@ -30,6 +31,7 @@ from containai_rpc.protocol.models import (
     StatusResult,
     VolumeMismatch,
 )
+from containai_rpc.service.idle import read_idle
 from containai_rpc.service.inventory import required_status, target
 from containai_rpc.service.sessions import SessionCounts, detect_sessions
 from containai_rpc.service.summary import KeepPolicy
@@ -147,19 +149,31 @@ def status(
         finally:
             monitor.note(engine, info.id)
 
-    done, cut = run_parts({"sessions": sessions, "resources": resources}, DEADLINE_S)
+    def idle() -> IdleView | None:
+        sampled.wait(SAMPLE_WAIT_S)
+        return read_idle(engine, info.id)
+
+    parts = {"sessions": sessions, "resources": resources, "idle": idle}
+    done, cut = run_parts(parts, DEADLINE_S)
+    return result.model_copy(update=best_effort(done, cut, info, clock))
+
+
+def best_effort(
+    done: dict[str, Any], cut: list[str], info: ContainerInfo, clock: Clock
+) -> dict[str, Any]:
+    """The running container's fields from the parts done in time."""
     counts: SessionCounts | None = done.get("sessions")
     usage: ResourceUsage | None = done.get("resources")
-    return result.model_copy(
-        update={
-            "uptime": uptime(info.started_at, clock()),
-            "sessions": Sessions(
-                ssh_connections=counts.ssh_connections, active_terminals=counts.active_terminals
-            )
-            if counts
-            else None,
-            "sessions_known": counts is not None,
-            "resources": to_resources(usage) if usage else None,
-            "partial": cut or None,
-        }
-    )
+    view: IdleView | None = done.get("idle")
+    return {
+        **(view.wire() if view is not None else {}),
+        "uptime": uptime(info.started_at, clock()),
+        "sessions": Sessions(
+            ssh_connections=counts.ssh_connections, active_terminals=counts.active_terminals
+        )
+        if counts
+        else None,
+        "sessions_known": counts is not None,
+        "resources": to_resources(usage) if usage else None,
+        "partial": cut or None,
+    }

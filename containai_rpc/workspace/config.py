@@ -21,12 +21,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from containai_rpc.core.idle import DEFAULT_CHECK_S, DEFAULT_WARNING_S
 from containai_rpc.core.naming import (
     is_valid_volume_name,
     quote_for_message,
     validate_volume_name,
 )
 from containai_rpc.errors import DomainError
+from containai_rpc.workspace.lifecycle import lifecycle_settings
 from containai_rpc.workspace.limits import container_limits, tighten
 from containai_rpc.workspace.repoconfig import find_repo_config
 from containai_rpc.workspace.state import (
@@ -43,7 +45,9 @@ DEFAULT_IMAGE = "containai:latest"
 DEFAULT_SSH_PORT_RANGE = (2300, 2500)
 CONFIG_KEYS = ("container_name", "context", "created_at", "data_volume", "image")
 
-_USER_ONLY_SECTIONS = ("isolation", "ssh", "secure_engine", "engine", "image", "template")
+_USER_ONLY_SECTIONS = (
+    "isolation", "ssh", "secure_engine", "engine", "image", "template", "lifecycle"
+)
 _CONTEXT_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _FORWARD_RE = re.compile(r"^([0-9]+):([a-zA-Z0-9._-]+):([0-9]+)$")
 _TEMPLATE_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,127}$")
@@ -75,6 +79,10 @@ class Settings(BaseModel):
     """`memory`/`cpus` set by a repository's config alone (the user set none): such a
     value may lower the default limit, never raise it."""
     contexts: list[str] = []
+    idle_stop: str = "off"
+    """`[lifecycle] idle_stop`: the idle auto-stop period of workspaces without their own."""
+    idle_check_s: int = DEFAULT_CHECK_S
+    idle_warning_s: int = DEFAULT_WARNING_S
 
 
 def _is_under(workspace: str, key: str) -> int:
@@ -277,6 +285,7 @@ def _user_settings(user: dict[str, Any], invalid: _Invalid) -> dict[str, Any]:
     if not isinstance(allow, bool):
         raise invalid("isolation.allow_reduced", allow, "a boolean")
     found["allow_reduced_isolation"] = allow
+    found.update(lifecycle_settings(_section(user, "lifecycle", path), invalid))
     image = _section(user, "image", path).get("name")
     if image is not None:
         if not isinstance(image, str) or not _IMAGE_RE.match(image):

@@ -45,6 +45,7 @@ _STATE_KEYS: dict[str, type] = {
     "created_at": str,
     "keep": bool,
     "context": str,
+    "idle_stop": str,
 }
 _KEEP_LISTS = ("containers", "released")
 
@@ -79,6 +80,9 @@ class WorkspaceState:
     context: str | None = None
     """The Docker context the workspace's container was last run in (ours only: the
     original tool neither writes nor reads it)."""
+    idle_stop: str | None = None
+    """The workspace's idle auto-stop period (`2h`, `off`), set by `run` with `idleStop`
+    (ours only)."""
 
 
 def _check_structure(path: Path, data: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ export const Methods = {
   keep: 'containai/keep',
   export: 'containai/export',
   import: 'containai/import',
+  postponeIdleStop: 'containai/postponeIdleStop',
   sshCleanup: 'containai/sshCleanup',
   doctor: 'containai/doctor',
 } as const;
@@ -22,6 +23,7 @@ export const Methods = {
 export const Notifications = {
   containerChanged: 'containai/containerChanged',
   engineStatus: 'containai/engineStatus',
+  idleWarning: 'containai/idleWarning',
 } as const;
 
 /** Typed lookups: `ParamsOf<'containai/run'>` is `RunParams`, and so on. */
@@ -153,6 +155,13 @@ export interface ContainaiProtocol {
       result: ImportResult;
     };
     /**
+     * Count now as activity for a running container: its idle auto-stop moves one idle period ahead.
+     */
+    'containai/postponeIdleStop': {
+      params: TargetParams;
+      result: PostponeIdleStopResult;
+    };
+    /**
      * Remove the SSH host configs and known_hosts entries of containers that no longer exist in any reachable context; never a file without the ContainAI marker.
      */
     'containai/sshCleanup': {
@@ -179,6 +188,12 @@ export interface ContainaiProtocol {
      */
     'containai/engineStatus': {
       params: EngineStatus;
+    };
+    /**
+     * A container will stop itself at `autoStopAt` unless used (or postponed) before.
+     */
+    'containai/idleWarning': {
+      params: IdleWarning;
     };
   };
   /**
@@ -293,6 +308,10 @@ export interface RunParams {
    * Accept `/`, the home directory itself or a system directory as the workspace (refused with `workspaceRefused` otherwise).
    */
   allowSystemWorkspace?: boolean;
+  /**
+   * Stop the container after this long unused (`2h`, `20s`, `off`); recorded for the workspace. Absent: the workspace's, else `[lifecycle] idle_stop`, else off.
+   */
+  idleStop?: string | null;
   /**
    * LSP `WorkDoneProgressParams`: a token of the client's choice; the server then reports `$/progress` begin/report/end under it.
    */
@@ -413,6 +432,18 @@ export interface ContainerSummary {
    * Why, when `outdated`.
    */
   outdatedReason?: string;
+  /**
+   * Idle auto-stop period in use (`2h`, `off`); absent: unknown.
+   */
+  idleStop?: string;
+  /**
+   * RFC 3339 UTC, unused since; absent when off or in use.
+   */
+  idleSince?: string;
+  /**
+   * RFC 3339 UTC, idle auto-stop unless used; absent likewise.
+   */
+  autoStopAt?: string;
 }
 /**
  * Absent for images without sshd.
@@ -647,6 +678,18 @@ export interface StatusResult {
    */
   outdatedReason?: string;
   /**
+   * Idle auto-stop period in use (`2h`, `off`); absent: unknown.
+   */
+  idleStop?: string;
+  /**
+   * RFC 3339 UTC, unused since; absent when off or in use.
+   */
+  idleSince?: string;
+  /**
+   * RFC 3339 UTC, idle auto-stop unless used; absent likewise.
+   */
+  autoStopAt?: string;
+  /**
    * `runc-reduced`: runc without Sysbox (weaker isolation).
    */
   isolation?: 'sysbox' | 'runc-reduced';
@@ -831,6 +874,18 @@ export interface ContainerSummary1 {
    * Why, when `outdated`.
    */
   outdatedReason?: string;
+  /**
+   * Idle auto-stop period in use (`2h`, `off`); absent: unknown.
+   */
+  idleStop?: string;
+  /**
+   * RFC 3339 UTC, unused since; absent when off or in use.
+   */
+  idleSince?: string;
+  /**
+   * RFC 3339 UTC, idle auto-stop unless used; absent likewise.
+   */
+  autoStopAt?: string;
 }
 /**
  * A context whose engine could not be listed.
@@ -1179,6 +1234,42 @@ export interface ImportResult {
   sourceVolume?: string;
 }
 /**
+ * Picks one container: by `container` name, else the `workspace`'s container.
+ *
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "TargetParams".
+ */
+export interface TargetParams {
+  /**
+   * Workspace directory (absolute, or relative to the server's cwd); defaults to the server's working directory.
+   */
+  workspace?: string | null;
+  /**
+   * A container name; Docker's naming rule applies.
+   */
+  container?: string | null;
+  /**
+   * Docker context to use.
+   */
+  context?: string | null;
+}
+/**
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "PostponeIdleStopResult".
+ */
+export interface PostponeIdleStopResult {
+  containerName: string;
+  context: string;
+  /**
+   * Its idle period; `off` or absent: nothing to postpone.
+   */
+  idleStop?: string;
+  /**
+   * RFC 3339 UTC: the new auto-stop time, if idle stop is on.
+   */
+  autoStopAt?: string;
+}
+/**
  * `containai/sshCleanup`: with `dryRun`, only report what would be removed.
  *
  * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
@@ -1278,6 +1369,10 @@ export interface ContainerChanged {
   revision: number;
   kind: 'created' | 'started' | 'stopped' | 'removed' | 'recreated' | 'updated';
   container: ContainerSummary2;
+  /**
+   * `idle`: a `stopped` caused by the container's idle auto-stop.
+   */
+  reason?: 'idle';
 }
 /**
  * One managed container as seen by `list` and carried by notifications.
@@ -1355,6 +1450,18 @@ export interface ContainerSummary2 {
    * Why, when `outdated`.
    */
   outdatedReason?: string;
+  /**
+   * Idle auto-stop period in use (`2h`, `off`); absent: unknown.
+   */
+  idleStop?: string;
+  /**
+   * RFC 3339 UTC, unused since; absent when off or in use.
+   */
+  idleSince?: string;
+  /**
+   * RFC 3339 UTC, idle auto-stop unless used; absent likewise.
+   */
+  autoStopAt?: string;
 }
 /**
  * `containai/engineStatus`: sent after `initialized` and on every change.
@@ -1376,6 +1483,20 @@ export interface EngineStatus {
    * e.g. `unix:///var/run/docker.sock`.
    */
   endpoint?: string;
+}
+/**
+ * `containai/idleWarning`: a container will stop itself soon, unused.
+ *
+ * This interface was referenced by `ContainaiProtocol`'s JSON-Schema
+ * via the `definition` "IdleWarning".
+ */
+export interface IdleWarning {
+  containerName: string;
+  context: string;
+  /**
+   * RFC 3339 UTC.
+   */
+  autoStopAt: string;
 }
 /**
  * `initializationOptions.containai`.

@@ -52,6 +52,7 @@ SESSION = (
     "list",
     "configGet",
     "keep",
+    "postponeIdleStop",
     "gc",
     "sshCleanup",
     "doctor",
@@ -182,6 +183,19 @@ def _same_method(sent: list[dict[str, Any]], note: dict[str, Any]) -> list[dict[
     return [got for got in sent if got["method"] == note["method"]]
 
 
+def idle_check_state(sandbox: Sandbox, container: str) -> None:
+    """The tiny image has no idle check (images/idle-stop/): write the state file one
+    would, counting down, so `postponeIdleStop` and the `idleWarning` the server then
+    sends have their documented shape. tests/integration/idle/ runs the real check."""
+    now = int(time.time())
+    state = f"checked={now}\nidle_stop=20\ncheck=2\nactive=0\nidle_since={now}\n"
+    state += f"auto_stop_at={now + 2}\n"
+    code, out = sandbox.client.containers.get(container).exec_run(
+        ["sh", "-c", f"mkdir -p /run/containai && printf '{state}' > /run/containai/idle.state"]
+    )
+    assert code == 0, out
+
+
 def run_example(srv: Any, ex: Exchange, request: dict[str, Any]) -> dict[str, Any]:
     """Send the (adapted) request of `ex`; fail unless the reply and notifications match."""
     assert ex.response is not None
@@ -243,6 +257,8 @@ def test_examples_match_the_real_server(sandbox: Sandbox) -> None:
         for example_id in SESSION:
             ex = examples[example_id]
             assert ex.request is not None
+            if example_id == "postponeIdleStop":
+                idle_check_state(sandbox, names.get(DOC_CONTAINER, DOC_CONTAINER))
             text = json.dumps(ex.request)
             for doc_value, real in names.items():
                 text = text.replace(doc_value, real)

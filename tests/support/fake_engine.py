@@ -149,6 +149,7 @@ class FakeEngine:
         self.volumes: set[str] = set()
         self.foreign_volumes: set[str] = set()  # in `volumes` but without our label
         self.volume_files: dict[str, dict[str, bytes]] = {}  # volume → path under /data → bytes
+        self.files: dict[tuple[str, str], bytes] = {}  # (container id, path) → bytes
         self.helpers: list[FakeVolumeHelper] = []
         self.sizes: dict[str, int] = {}
         self.sessions: dict[str, tuple[int, int] | None] = {}
@@ -514,6 +515,13 @@ class FakeEngine:
                 return ExecResult(exit_code=127, output="sh: not found\n")
             return ExecResult(exit_code=0, output=f"{counts[0]} {counts[1]}\n")
         return ExecResult(exit_code=0, output="")
+
+    @_engine_call
+    def read_file(self, container_id: str, path: str, max_bytes: int = 4096) -> bytes | None:
+        info = self._find(container_id)
+        if info is None:
+            raise self._missing(container_id)
+        return self.files.get((info.id, path))
 
     @_engine_call
     def events(self, *, since_ns: int, until_ns: int) -> FakeEvents | FakeEventStream:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import Any
 
 from containai_rpc.cli import original_json
@@ -32,6 +33,8 @@ def render_status(r: dict[str, Any]) -> str:
     limits = _limits(r)
     if limits:
         lines.append(f"  Limits: {limits}")
+    if r.get("idleStop"):
+        lines.append(f"  Idle stop: {idle_line(r)}")
     mismatch = r.get("volumeMismatch")
     if mismatch:
         lines.append(
@@ -56,6 +59,23 @@ def render_status(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def idle_line(r: dict[str, Any], now: datetime | None = None) -> str:
+    """`2h (auto-stop in 1h 05m at 12:40:00Z, idle since 10:40:00Z)`, `2h (in use)`, `off`."""
+    period = r["idleStop"]
+    if period == "off":
+        return "off"
+    stop_at = r.get("autoStopAt")
+    if not stop_at:
+        return f"{period} (in use)"
+    when = datetime.fromisoformat(stop_at.replace("Z", "+00:00"))
+    left = int((when - (now or datetime.now(UTC))).total_seconds())
+    hours, rest = divmod(max(0, left), 3600)
+    minutes, secs = divmod(rest, 60)
+    countdown = f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s"
+    since = f", idle since {r['idleSince'][11:]}" if r.get("idleSince") else ""
+    return f"{period} (auto-stop in {countdown} at {stop_at[11:]}{since})"
+
+
 def render_list(r: dict[str, Any]) -> str:
     rows = r.get("containers") or []
     out = []
@@ -78,6 +98,18 @@ def _status_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return "containai/status", params(args, "container", "workspace", "context")
 
 
+def _postpone_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    return "containai/postponeIdleStop", params(args, "container", "workspace", "context")
+
+
+def render_postpone(r: dict[str, Any]) -> str:
+    if not r.get("autoStopAt"):
+        return (
+            f"{r['containerName']}: idle stop is {r.get('idleStop') or 'off'}; nothing to postpone"
+        )
+    return f"{r['containerName']}: keeps running; idle auto-stop now at {r['autoStopAt']}"
+
+
 def _list_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     return "containai/list", params(args, "context")
 
@@ -92,4 +124,11 @@ COMMANDS = (
         json_view=original_json.status,
     ),
     Command("list", "every managed container", lambda p: None, _list_request, render_list),
+    Command(
+        "postpone",
+        "keep a running container from stopping itself for one more idle period",
+        target_arguments,
+        _postpone_request,
+        render_postpone,
+    ),
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 from containai_rpc.cli.commands.base import Command, UsageError, params, target_arguments
 from containai_rpc.cli.commands.sessions import env_values, session_arguments, session_params
+from containai_rpc.core.idle import parse_period
 
 _VERBS = {"create": "created", "start": "started", "attach": "attached", "recreate": "recreated"}
 _STOP_WORDS = {
@@ -34,6 +35,12 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--image-tag", metavar="TAG", help="use the image containai:TAG, no template")
     p.add_argument("--dry-run", action="store_true", help="show the plan, change nothing")
     p.add_argument(
+        "--idle-stop",
+        metavar="PERIOD",
+        help="stop the container by itself after this long unused (2h, 30m, 20s) or off; "
+        "remembered for the workspace",
+    )
+    p.add_argument(
         "--approve-volume",
         action="store_true",
         help="accept the data volume the repository's .containai/config.toml selects",
@@ -53,6 +60,14 @@ def _run_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     if args.path and args.workspace:
         raise UsageError("give the workspace either as --workspace or as a path, not both")
     args.workspace = args.workspace or args.path
+    if args.idle_stop is not None:
+        try:
+            parse_period(args.idle_stop)
+        except ValueError:
+            raise UsageError(
+                f"--idle-stop {args.idle_stop!r}: give off or a period from 5s to 365d, "
+                "like 2h, 30m or 20s"
+            ) from None
     return "containai/run", params(
         args,
         "workspace",
@@ -69,6 +84,7 @@ def _run_request(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         "template",
         "image_tag",
         "memory",
+        "idle_stop",
     ) | session_params(args, args.command_argv) | (
         {"cpus": args.cpus} if args.cpus is not None else {}  # 0 is a value (refused)
     )

@@ -143,8 +143,6 @@ def use_engine(sandbox: Any, monkeypatch: pytest.MonkeyPatch, host: str) -> None
     sandbox.env.pop("DOCKER_CONTEXT", None)
 
 
-
-
 def rpc(method: str, params: dict[str, Any], **session: Any) -> Any:
     """One request over the real protocol (our pygls client, a real server process)."""
 

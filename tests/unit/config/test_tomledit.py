@@ -75,7 +75,7 @@ def test_a_header_spelled_unusually_is_found_by_its_key_path() -> None:
 def test_replacing_and_removing_keep_comments_of_other_keys() -> None:
     result = edited(TRICKY, ("workspace", "/a"), {"container_name": "b", "quoted": None})
     assert '[workspace."/a"]   # the real one\ncontainer_name = "b" # kept comment\n\n' in result
-    assert "quoted" not in result.split("[workspace.\"/a\"]")[2].split("[[servers]]")[0]
+    assert "quoted" not in result.split('[workspace."/a"]')[2].split("[[servers]]")[0]
 
 
 def test_a_new_table_goes_at_the_end_after_one_blank_line() -> None:

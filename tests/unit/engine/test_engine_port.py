@@ -52,6 +52,7 @@ def test_the_protocol_names_what_the_service_uses():
         "managed_ports",
         "managed_states",
         "ping",
+        "read_file",
         "remove",
         "remove_image",
         "remove_volume",
