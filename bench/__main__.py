@@ -3,9 +3,10 @@
 Sections: `cold` (server start), `state` (a workspace update in a config.toml of 10 to
 1000 entries), `status` (`containai/status`, `cai status --json` vs the
 docker CLI), `run` (attach / start vs `docker start` + readiness check) — these on the
-main engine, with a few containers of their own — and `live` (event latency, idle cost,
-`list` at 10/200/1000 containers) on a private dockerd. Needs root, the main engine and
-the local images (`make setup`).
+main engine, with a few containers of their own — `live` (event latency, idle cost,
+`list` at 10/200/1000 containers) on a private dockerd, and `remote` (an ssh:// context:
+one SSH connection vs per-request dial-stdio vs a local engine) on two more. Needs root,
+the main engine and the local images (`make setup`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,18 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from bench import bench_cold, bench_live, bench_run, bench_state, bench_status_suite
+from bench import (
+    bench_cold,
+    bench_live,
+    bench_remote,
+    bench_run,
+    bench_state,
+    bench_status_suite,
+)
 from bench.common import main_sandbox
 from bench.report import Section, document, load_average, machine_facts, write
 
-SECTIONS = ("cold", "state", "status", "run", "live")
+SECTIONS = ("cold", "state", "status", "run", "live", "remote")
 HERE = Path(__file__).resolve().parent
 
 
@@ -75,6 +83,9 @@ def main() -> None:
     if "live" in args.only:
         _announce("live")
         sections.append(asyncio.run(bench_live.measure(args.quick)))
+    if "remote" in args.only:
+        _announce("remote")
+        sections.append(bench_remote.measure(args.quick))
     profile = "quick" if args.quick else "full"
     text = document(
         sections, facts, profile, (load_start, load_average()), time.monotonic() - began

@@ -34,6 +34,7 @@ from containai_rpc.engine.models import (
     ImageInfo,
     VolumeInfo,
 )
+from containai_rpc.engine.sshtunnel import Tunnel
 from containai_rpc.engine.volumes import inspect_volume
 from containai_rpc.engine.volumes import volume_info as describe_volume
 from containai_rpc.errors import DomainError, Reason
@@ -51,8 +52,13 @@ class Engine:
         self.endpoint = endpoint
         self._client = client
         self.api = client.api
+        self.tunnel: Tunnel | None = None
         self._info: EngineInfo | None = None
         self._info_lock = threading.Lock()
+
+    @property
+    def host(self) -> str:
+        return engine_host(self.endpoint)
 
     def guard(
         self, not_found: Reason = "containerNotFound"
@@ -126,7 +132,7 @@ class Engine:
             if exc.reason == "containerNotFound":
                 return None
             raise
-        return ContainerInfo.from_inspect(self.context, data)
+        return ContainerInfo.from_inspect(self.context, data, engine_host=self.host)
 
     def require(self, name_or_id: str) -> ContainerInfo:
         info = self.inspect(name_or_id)
@@ -329,7 +335,7 @@ class Engine:
         finally:
             if raw is not sock:
                 raw.close()
-            with contextlib.suppress(OSError):  # over ssh: the ssh process may be gone
+            with contextlib.suppress(OSError):  # the engine may have gone meanwhile
                 sock.close()
         with self.guard():
             code = self.api.exec_inspect(exec_id).get("ExitCode")
@@ -372,8 +378,8 @@ class Engine:
             "filters": json.dumps(filters),
         }
         with self.guard():
-            # The SDK's `events()` keeps its response to itself and cannot close the
-            # stream over ssh: the same request, with the response ours to close.
+            # The SDK's `events()` keeps its response to itself: the same request, with
+            # the response ours to close (a watcher's stop must end a blocked read).
             response = self.request("get", "/events", params=params, stream=True)
         return EventStream(self.context, self.endpoint, response)
 
@@ -397,6 +403,11 @@ class Engine:
 
     def close(self) -> None:
         self._client.close()
+
+
+def engine_host(endpoint: str) -> str:
+    """`local` for a socket on this machine, else the endpoint itself."""
+    return "local" if endpoint.startswith(("unix://", "npipe://")) else endpoint
 
 
 def connect(

@@ -11,7 +11,9 @@ without one (a fresh `docker --config DIR context create` makes exactly that):
   `DOCKER_CERT_PATH`, else the local socket).
 
 Every engine is probed with a short, bounded timeout before use by `each()`, so a dead or
-unreachable context costs seconds, never minutes, and never hides the others.
+unreachable context costs seconds, never minutes, and never hides the others. An ssh://
+context is reached through one persistent SSH connection of ours (`engine/sshtunnel.py`),
+opened on first use and again whenever it has dropped.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -31,14 +34,14 @@ from docker.utils import kwargs_from_env
 
 from containai_rpc.engine.client import connect
 from containai_rpc.engine.port import Engine
-from containai_rpc.engine.ssh_transport import load_ssh_transport
+from containai_rpc.engine.sshtunnel import SshDestination, Tunnel, runtime_dir
 from containai_rpc.errors import DomainError
 
 SECURE_CONTEXT = "containai-docker"
 DEFAULT_CONTEXT = "default"
 PROBE_TIMEOUT_S = 3.0
 SSH_PROBE_TIMEOUT_S = 5.0
-"""Over ssh every request starts an `ssh … docker system dial-stdio` (0.5-1 s here)."""
+"""Over ssh a first connection includes the SSH handshake and authentication."""
 
 T = TypeVar("T")
 
@@ -135,11 +138,7 @@ class Contexts:
             tls = self._tls(name, skip_verify=bool(docker_endpoint.get("SkipTLSVerify")))
             if tls is not None:
                 kwargs["tls"] = tls
-        host = str(kwargs["base_url"])
-        if host.startswith("ssh://"):
-            kwargs["use_ssh_client"] = True  # the user's ssh and ssh config, like the CLI
-            load_ssh_transport()
-        return host, kwargs
+        return str(kwargs["base_url"]), kwargs
 
     def _tls(self, name: str, *, skip_verify: bool) -> TLSConfig | None:
         folder = self._store("tls", name) / "docker"
@@ -191,6 +190,8 @@ class EngineSet:
         self._configured = configured
         self._extra = list(extra or [])
         self._engines: dict[str, Engine] = {}
+        self._tunnels: dict[str, Tunnel] = {}
+        self._runtime: Path | None = None
         self._lock = threading.Lock()
 
     def _secure_context(self) -> str | None:
@@ -214,15 +215,43 @@ class EngineSet:
         name = context or self.default_context()
         with self._lock:
             engine = self._engines.get(name)
-        if engine is not None:
+            tunnel = self._tunnels.get(name)
+        if engine is not None and (tunnel is None or tunnel.alive()):
             return engine
+        if engine is not None:  # its SSH connection dropped: connect again
+            self.forget(name)
         endpoint, kwargs = self.contexts.endpoint(name)
+        tunnel = None
+        if endpoint.startswith("ssh://"):
+            tunnel = self._tunnel(name, endpoint)
+            tunnel.open(probe_timeout(endpoint))
+            kwargs["base_url"] = f"unix://{tunnel.socket}"
         engine = self._connect(name, endpoint, connect_timeout_s=probe_timeout(endpoint), **kwargs)
+        engine.tunnel = tunnel
         with self._lock:
             kept = self._engines.setdefault(name, engine)
         if kept is not engine:  # another thread connected meanwhile
             engine.close()
         return kept
+
+    def _tunnel(self, context: str, endpoint: str) -> Tunnel:
+        """The context's SSH connection (made, not yet opened, on first use)."""
+        dest = SshDestination.parse(endpoint)
+        with self._lock:
+            old = tunnel = self._tunnels.get(context)
+            if tunnel is None or tunnel.dest != dest:
+                if self._runtime is None:
+                    self._runtime = runtime_dir()
+                tunnel = Tunnel(context, dest, self._runtime, len(self._tunnels) + 1)
+                self._tunnels[context] = tunnel
+        if old is not None and old is not tunnel:  # the context was pointed elsewhere
+            old.close()
+        return tunnel
+
+    def tunnel(self, context: str) -> Tunnel | None:
+        """The SSH connection of an ssh:// context, once one was made."""
+        with self._lock:
+            return self._tunnels.get(context)
 
     def probe(self, context: str) -> Engine:
         """The engine, proven to answer now within the probe timeout."""
@@ -288,10 +317,17 @@ class EngineSet:
             engine.close()
 
     def close(self) -> None:
+        """Every engine and SSH connection, and the runtime folder of their sockets."""
         with self._lock:
             engines, self._engines = list(self._engines.values()), {}
+            tunnels, self._tunnels = list(self._tunnels.values()), {}
+            runtime, self._runtime = self._runtime, None
         for engine in engines:
             engine.close()
+        for tunnel in tunnels:
+            tunnel.close()
+        if runtime is not None:
+            shutil.rmtree(runtime, ignore_errors=True)
 
 
 def _no_answer(job: _Job, engines: EngineSet) -> DomainError:

@@ -60,8 +60,7 @@ class EventStream:
                 return  # dropped, or closed by `close()`
 
     def close(self) -> None:
-        """Unblock the reader: shut the connection's socket down, which over ssh is the
-        stdin/stdout of an `ssh … dial-stdio` process, ended by closing it instead."""
+        """Unblock the reader: shut the connection's socket down, then close it."""
         connection = self._response.raw.connection
         sock = connection.sock if connection is not None else None
         if sock is None:  # the stream has already ended

@@ -52,6 +52,7 @@ class ContainerInfo:
     nano_cpus: int | None = None
     """`HostConfig.NanoCpus`; None: no limit."""
     image_id: str | None = None
+    host: str | None = None  # the engine's host: `local`, or e.g. `ssh://user@host`
 
     @property
     def managed(self) -> bool:
@@ -108,7 +109,9 @@ class ContainerInfo:
         return None
 
     @classmethod
-    def from_inspect(cls, context: str, data: dict[str, Any]) -> ContainerInfo:
+    def from_inspect(
+        cls, context: str, data: dict[str, Any], engine_host: str | None = None
+    ) -> ContainerInfo:
         """The domain object of one `docker inspect` answer."""
         state = data.get("State") or {}
         config = data.get("Config") or {}
@@ -139,6 +142,7 @@ class ContainerInfo:
             started_at=state.get("StartedAt"),
             finished_at=state.get("FinishedAt"),
             mounts=mounts,
+            host=engine_host,
             runtime=host.get("Runtime"),
             published_ssh_port=published,
             memory_limit=host.get("Memory") or None,

@@ -20,6 +20,7 @@ from containai_rpc.engine.models import (
     ImageInfo,
     VolumeInfo,
 )
+from containai_rpc.engine.sshtunnel import Tunnel
 
 
 @runtime_checkable
@@ -60,6 +61,13 @@ class Engine(Protocol):
 
     context: str
     endpoint: str
+    tunnel: Tunnel | None
+    """The SSH connection an ssh:// context is reached through; None for a local socket."""
+
+    @property
+    def host(self) -> str:
+        """`local` for a socket on this machine, else the endpoint (e.g. `ssh://user@host`)."""
+        ...
 
     # ------------------------------------------------------------------ engine
     def info(self, *, refresh: bool = False) -> EngineInfo:

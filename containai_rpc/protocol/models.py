@@ -105,6 +105,11 @@ class ContainerSummary(WireModel):
     auto_stop_at: str | None = Field(
         default=None, description="RFC 3339 UTC, idle auto-stop unless used; absent likewise."
     )
+    host: str | None = Field(
+        default=None,
+        description="Host of its context's engine: `local` (a socket on this machine) or "
+        "the endpoint, e.g. `ssh://user@host`.",
+    )
 
 
 class VolumeMismatch(WireModel):
@@ -402,6 +407,11 @@ class EngineStatus(WireModel):
     message: str = Field(description="For people, e.g. the engine version or the failure.")
     context: str = Field(description="The selected Docker context.")
     endpoint: str | None = Field(default=None, description="e.g. `unix:///var/run/docker.sock`.")
+    connection: str | None = Field(
+        default=None,
+        description="How the server reaches an ssh:// engine: its one SSH connection "
+        "(destination, local socket, ssh pid); absent for a local socket.",
+    )
 
 
 # --------------------------------------------------------------------------- errors

@@ -238,7 +238,8 @@ def main() -> None:
     logging.getLogger("pygls.protocol.json_rpc").addFilter(_QuietDomainErrors())
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must never corrupt the protocol stream
-    server = create_server()
+    service = Service()
+    server = create_server(service)
     server.start_io(
         _ResyncingStdin(stdin, lambda: server.client_gone("stdin closed", stdin_eof=True)),
         _ClientStdout(stdout, lambda: server.client_gone("stdout closed", stdin_eof=False)),
@@ -246,6 +247,7 @@ def main() -> None:
     # Every request has been answered and its worker thread joined by now (asyncio.run
     # waits for the default executor). Skip the interpreter's teardown of thousands of
     # classes: 0.2-0.6 s of CPU that every `cai` command would wait for (bench/).
+    service.close()  # SSH connections and their runtime folder
     logging.shutdown()
     os._exit(0)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from containai_rpc.core.clock import Clock, system_clock
@@ -61,7 +62,7 @@ from containai_rpc.service.templates import (
     with_outdated,
 )
 from containai_rpc.service.verify import SSHD_DEADLINE_S, verify_start, wait_running
-from containai_rpc.ssh.ports import allocate, port_allocation, taken_port
+from containai_rpc.ssh.ports import allocate, port_allocation, ports_elsewhere, taken_port
 from containai_rpc.workspace.config import Settings
 from containai_rpc.workspace.locks import locked
 from containai_rpc.workspace.paths import (
@@ -88,6 +89,7 @@ class RunContext:
     choice: ImageChoice
     idle_s: int = 0
     """The idle auto-stop period the container gets (0: off)."""
+    other_ports: Callable[[], set[int]] = set  # SSH ports in use on the other engines
 
 
 def run(
@@ -119,8 +121,11 @@ def run(
         if p.dry_run:
             return result(engine, plan, plan.container, KeepPolicy.of(config), dry_run=True)
         hooks.checkpoint()
+        elsewhere = lambda: ports_elsewhere(engines, engine.context)  # noqa: E731
         keep = KeepPolicy.of(config)
-        ctx = RunContext(engine, p, hooks, settings, keep, clock, sshd_deadline_s, choice, idle_s)
+        ctx = RunContext(
+            engine, p, hooks, settings, keep, clock, sshd_deadline_s, choice, idle_s, elsewhere
+        )
         return execute(ctx, plan)
 
 
@@ -299,7 +304,8 @@ def create(
         set_keep(plan.name, None)  # a stale release of an old same-named container must not win
     hooks.progress(f"Creating container {plan.name}")
     with port_allocation():
-        port = allocate(engine, ctx.settings.ssh_port_range) if ready.wants_ssh else None
+        wants = ready.wants_ssh
+        port = allocate(engine, ctx.settings.ssh_port_range, ctx.other_ports()) if wants else None
         spec = create_spec(plan, ctx.p, ctx.settings, ready, engine.info(), port=port, tz=host_tz())
         spec = replace(spec, labels={**spec.labels, **ctx.choice.labels})
         idle_env = idle_environment(ctx.idle_s, ctx.settings)

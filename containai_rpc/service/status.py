@@ -134,6 +134,8 @@ def status(
     if not info.running:
         return result
     sampled = threading.Event()
+    if monitor.reads_once(engine, info.id):  # no measuring interval to keep the probe out of
+        sampled.set()
 
     def resources() -> ResourceUsage | None:
         try:

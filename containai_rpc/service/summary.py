@@ -82,4 +82,5 @@ def to_summary(info: ContainerInfo, keep: KeepPolicy) -> ContainerSummary:
         memory_limit_bytes=info.memory_limit,
         cpus=info.nano_cpus / 1e9 if info.nano_cpus else None,
         template=info.labels.get(TEMPLATE_LABEL),
+        host=info.host,
     )

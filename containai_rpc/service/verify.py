@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Literal, TypeVar
 
 from containai_rpc.engine import ContainerInfo, Engine
+from containai_rpc.engine.sshtunnel import SshDestination
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import RunAction, SshEndpoint
 from containai_rpc.service.hooks import Hooks
@@ -150,11 +151,13 @@ def wait_sshd(
     engine: Engine, info: ContainerInfo, port: int, deadline_s: float, hooks: Hooks
 ) -> None:
     """The `SSH-` banner on 127.0.0.1:<port>; a container that stops meanwhile fails at once."""
-    hooks.progress(f"Waiting for sshd on 127.0.0.1:{port}")
+    where = f"127.0.0.1:{port}" + (f" of {engine.host}" if engine.tunnel is not None else "")
+    hooks.progress(f"Waiting for sshd on {where}")
     checked = [time.monotonic()]
+    channel = engine.tunnel.channel_argv(port) if engine.tunnel is not None else None
 
     def step() -> bool | None:
-        if access.banner(port, timeout_s=min(2.0, deadline_s)):
+        if access.banner(port, timeout_s=min(2.0, deadline_s), channel=channel):
             return True
         if time.monotonic() - checked[0] >= 1.0:
             checked[0] = time.monotonic()
@@ -171,7 +174,7 @@ def wait_sshd(
     if _poll(deadline_s, hooks, step) is None:
         raise DomainError(
             "sshdTimeout",
-            f"sshd in {info.name} did not answer on 127.0.0.1:{port} within {deadline_s:g} s",
+            f"sshd in {info.name} did not answer on {where} within {deadline_s:g} s",
             hint=f"Check 'docker exec {info.name} systemctl status ssh' (is sshd installed "
             "and enabled?); images without sshd should carry the label "
             "containai.image.ssh=false.",
@@ -194,7 +197,7 @@ def setup_ssh(
     running container waits `ATTACH_SSHD_DEADLINE_S` at most.
     """
     endpoint = SshEndpoint(host=info.name, port=port, command=hostconfig.connect_command(info.name))
-    if phase == "attach" and _still_reachable(info, port, settings):
+    if phase == "attach" and _still_reachable(engine, info, port, settings):
         return endpoint
     deadline_s = ATTACH_SSHD_DEADLINE_S if phase == "attach" else sshd_deadline_s
     wait_sshd(engine, info, port, deadline_s, hooks)
@@ -206,21 +209,26 @@ def setup_ssh(
     else:
         known_hosts.check(port, host_keys, info.name)
     config = hostconfig.write_host_config(
-        info.name, port, keys.key_path(), known_hosts.known_hosts_path(), settings
+        info.name, port, keys.key_path(), known_hosts.known_hosts_path(), settings, _jump(engine)
     )
     hooks.progress(f"Checking SSH login to {info.name}")
     access.login(info.name, str(config))
     return endpoint
 
 
-def _still_reachable(info: ContainerInfo, port: int, settings: Settings) -> bool:
+def _jump(engine: Engine) -> SshDestination | None:
+    """The host a container on a remote engine is reached through; None for a local one."""
+    return engine.tunnel.dest if engine.tunnel is not None else None
+
+
+def _still_reachable(engine: Engine, info: ContainerInfo, port: int, settings: Settings) -> bool:
     """Attach fast path: a key login against host keys we already trust proves the key is
     authorised and the sshd is the one we verified (the running container holds the port),
     so the two `docker exec`s of the full set-up are not needed. Any failure → full path."""
     if not known_hosts.has_entries(port):
         return False
     config = hostconfig.write_host_config(
-        info.name, port, keys.key_path(), known_hosts.known_hosts_path(), settings
+        info.name, port, keys.key_path(), known_hosts.known_hosts_path(), settings, _jump(engine)
     )
     if not keys.key_path().exists():
         return False

@@ -97,6 +97,7 @@ class Watcher(threading.Thread):
             message=f"Docker {info.server_version} (API {info.api_version}) is reachable",
             context=self.context,
             endpoint=engine.endpoint,
+            connection=engine.tunnel.describe() if engine.tunnel is not None else None,
         )
         self._sink.listed(self.context, infos, status)
         self._connected = True

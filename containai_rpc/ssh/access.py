@@ -6,8 +6,10 @@ Every step is bounded by a deadline and fails with its own reason, so the caller
 
 from __future__ import annotations
 
+import selectors
 import socket
 import subprocess
+import time
 
 from containai_rpc.engine import ContainerInfo, Engine
 from containai_rpc.errors import DomainError
@@ -74,12 +76,15 @@ def host_keys(engine: Engine, info: ContainerInfo) -> list[HostKey]:
     return keys
 
 
-def banner(port: int, timeout_s: float) -> bool:
-    """Whether sshd answers on 127.0.0.1:<port> with its `SSH-` greeting.
+def banner(port: int, timeout_s: float, channel: list[str] | None = None) -> bool:
+    """Whether sshd answers on 127.0.0.1:<port> with its `SSH-` greeting; on a remote
+    engine's 127.0.0.1 through `channel`, a command whose stdout is that connection.
 
     A bare TCP connect is not enough: docker-proxy accepts connections for a published
     port even while nothing listens inside the container.
     """
+    if channel is not None:
+        return _banner_through(channel, timeout_s)
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as s:
             data = b""
@@ -90,6 +95,35 @@ def banner(port: int, timeout_s: float) -> bool:
                 data += chunk
     except OSError:
         return False
+    return data.startswith(b"SSH-")
+
+
+def _banner_through(argv: list[str], timeout_s: float) -> bool:
+    """The first bytes read from `argv`'s stdout within `timeout_s` start with `SSH-`."""
+    try:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+    except OSError:
+        return False
+    data = b""
+    deadline = time.monotonic() + timeout_s
+    assert proc.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while len(data) < 4 and b"\n" not in data:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(remaining):
+                break
+            chunk = proc.stdout.read1(256)
+            if not chunk:
+                break
+            data += chunk
+    proc.kill()
+    proc.wait()
+    for pipe in (proc.stdin, proc.stdout):
+        if pipe is not None:
+            pipe.close()
     return data.startswith(b"SSH-")
 
 

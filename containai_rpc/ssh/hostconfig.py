@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from containai_rpc.engine.sshtunnel import SshDestination, ssh_program
 from containai_rpc.errors import DomainError
 from containai_rpc.ssh.locking import ssh_lock
 from containai_rpc.ssh.safefiles import (
@@ -127,11 +128,27 @@ def _ssh_path(path: Path) -> str:
     return '"' + text.replace("%", "%%") + '"'
 
 
+def proxy_command(jump: SshDestination) -> str:
+    """`ProxyCommand` to the remote engine's host, with the user's own ssh config (its
+    hosts, users, ports, keys), then on to the port published on that host's 127.0.0.1."""
+    argv = [*ssh_program(), *jump.args()]
+    argv[len(argv) - 2 : len(argv) - 2] = ["-W", "127.0.0.1:%p"]  # before `--` and the host
+    return " ".join(
+        shlex.quote(arg).replace("%", "%%") if arg != "127.0.0.1:%p" else arg for arg in argv
+    )
+
+
 def render_host_config(
-    name: str, port: int, key: Path, known_hosts: Path, settings: Settings
+    name: str,
+    port: int,
+    key: Path,
+    known_hosts: Path,
+    settings: Settings,
+    jump: SshDestination | None = None,
 ) -> str:
     """The original tool's options, so both tools write the same file; the first line is
-    the marker cleanup relies on."""
+    the marker cleanup relies on. A container on a remote engine is reached through that
+    engine's host (`jump`): its port is published on the remote's 127.0.0.1."""
     lines = [
         f"{MARKER} {name}",
         "# Auto-generated - do not edit manually",
@@ -151,6 +168,8 @@ def render_host_config(
         "    PasswordAuthentication no",
         f"    ForwardAgent {'yes' if settings.ssh_forward_agent else 'no'}",
     ]
+    if jump is not None:
+        lines.append(f"    ProxyCommand {proxy_command(jump)}")
     for forward in settings.ssh_local_forwards:
         local, host, remote = forward.split(":")
         lines.append(f"    LocalForward {local} {host}:{remote}")
@@ -158,7 +177,12 @@ def render_host_config(
 
 
 def write_host_config(
-    name: str, port: int, key: Path, known_hosts: Path, settings: Settings
+    name: str,
+    port: int,
+    key: Path,
+    known_hosts: Path,
+    settings: Settings,
+    jump: SshDestination | None = None,
 ) -> Path:
     """Write `<name>.conf` (0600, dir 0700) and make sure the Include line is in place.
 
@@ -166,7 +190,7 @@ def write_host_config(
     group/others, a `<name>.conf` that is a symlink, or one without our marker line.
     """
     path = host_config_path(name)
-    text = render_host_config(name, port, key, known_hosts, settings)
+    text = render_host_config(name, port, key, known_hosts, settings, jump)
     with config_lock():
         path.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         ensure_private_dir(path.parent)

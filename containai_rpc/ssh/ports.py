@@ -6,7 +6,7 @@ import socket
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from containai_rpc.engine import ContainerInfo, Engine
+from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
 from containai_rpc.ssh.locking import ssh_lock
 
@@ -42,22 +42,38 @@ def pick_port(port_range: tuple[int, int], used: Iterable[int]) -> int:
     )
 
 
-def allocate(engine: Engine, port_range: tuple[int, int]) -> int:
-    """Pick a port for a new container; call inside `port_allocation()` until it exists."""
-    return pick_port(port_range, engine.managed_ports())
+def allocate(engine: Engine, port_range: tuple[int, int], elsewhere: Iterable[int] = ()) -> int:
+    """Pick a port for a new container; call inside `port_allocation()` until it exists.
+
+    `elsewhere`: ports of managed containers on the other engines. A container on a remote
+    engine publishes its port on that host's 127.0.0.1, where no local bind check sees it,
+    yet known_hosts names every container by `[127.0.0.1]:<port>`: no two may share one.
+    """
+    return pick_port(port_range, {*engine.managed_ports(), *elsewhere})
+
+
+def ports_elsewhere(engines: EngineSet, context: str) -> set[int]:
+    """Ports labelled on managed containers of every other managed context that answers."""
+    others = [name for name in engines.managed_contexts() if name != context]
+    found: set[int] = set()
+    for _, ports in engines.each(others, lambda engine: engine.managed_ports()):
+        if isinstance(ports, set):
+            found |= ports
+    return found
 
 
 def taken_port(engine: Engine, info: ContainerInfo) -> int | None:
     """The labelled port of a stopped container if someone else holds it now (then `run` moves it).
 
     "Someone else" is another running managed container publishing it, or any process
-    listening on the host; the stopped container itself binds nothing.
+    listening on this machine (for a local engine); the stopped container binds nothing.
     """
     port = info.ssh_port
     if port is None or info.running:
         return None
     others = (c for c in engine.list_managed() if c.id != info.id and c.running)
-    if not port_is_free(port) or any(c.published_ssh_port == port for c in others):
+    here = engine.tunnel is None  # a remote engine's ports are not on this machine
+    if (here and not port_is_free(port)) or any(c.published_ssh_port == port for c in others):
         return port
     return None
 

@@ -444,6 +444,10 @@ export interface ContainerSummary {
    * RFC 3339 UTC, idle auto-stop unless used; absent likewise.
    */
   autoStopAt?: string;
+  /**
+   * Host of its context's engine: `local` (a socket on this machine) or the endpoint, e.g. `ssh://user@host`.
+   */
+  host?: string;
 }
 /**
  * Absent for images without sshd.
@@ -690,6 +694,10 @@ export interface StatusResult {
    */
   autoStopAt?: string;
   /**
+   * Host of its context's engine: `local` (a socket on this machine) or the endpoint, e.g. `ssh://user@host`.
+   */
+  host?: string;
+  /**
    * `runc-reduced`: runc without Sysbox (weaker isolation).
    */
   isolation?: 'sysbox' | 'runc-reduced';
@@ -886,6 +894,10 @@ export interface ContainerSummary1 {
    * RFC 3339 UTC, idle auto-stop unless used; absent likewise.
    */
   autoStopAt?: string;
+  /**
+   * Host of its context's engine: `local` (a socket on this machine) or the endpoint, e.g. `ssh://user@host`.
+   */
+  host?: string;
 }
 /**
  * A context whose engine could not be listed.
@@ -1462,6 +1474,10 @@ export interface ContainerSummary2 {
    * RFC 3339 UTC, idle auto-stop unless used; absent likewise.
    */
   autoStopAt?: string;
+  /**
+   * Host of its context's engine: `local` (a socket on this machine) or the endpoint, e.g. `ssh://user@host`.
+   */
+  host?: string;
 }
 /**
  * `containai/engineStatus`: sent after `initialized` and on every change.
@@ -1483,6 +1499,10 @@ export interface EngineStatus {
    * e.g. `unix:///var/run/docker.sock`.
    */
   endpoint?: string;
+  /**
+   * How the server reaches an ssh:// engine: its one SSH connection (destination, local socket, ssh pid); absent for a local socket.
+   */
+  connection?: string;
 }
 /**
  * `containai/idleWarning`: a container will stop itself soon, unused.

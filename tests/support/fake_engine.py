@@ -129,6 +129,10 @@ class FakeEventStream:
 class FakeEngine:
     """One in-memory engine (one context). Not thread-safe beyond what the tests need."""
 
+    @property
+    def host(self) -> str:
+        return "local" if self.endpoint.startswith("unix://") else self.endpoint
+
     def __init__(
         self,
         context: str = "default",
@@ -140,6 +144,7 @@ class FakeEngine:
     ) -> None:
         self.context = context
         self.endpoint = endpoint or f"unix:///fake/{context}.sock"
+        self.tunnel = None
         self.runtimes = runtimes
         self.ncpu = ncpu
         self.mem_total = mem_total

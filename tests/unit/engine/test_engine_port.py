@@ -64,7 +64,7 @@ def test_the_protocol_names_what_the_service_uses():
         "volume_helper",
         "volume_info",
     ]
-    assert set(Engine.__annotations__) == {"context", "endpoint"}
+    assert set(Engine.__annotations__) == {"context", "endpoint", "tunnel"}
 
 
 @pytest.mark.parametrize("implementation", [DockerEngine, FakeEngine])

@@ -11,8 +11,6 @@ from __future__ import annotations
 import inspect
 import io
 import json
-import subprocess
-import sys
 from importlib.metadata import version
 from typing import Any
 
@@ -136,31 +134,4 @@ def test_a_streamed_urllib3_response_tells_its_connection() -> None:
         "urllib3",
         "HTTPResponse.connection is gone",
         "containai_rpc/engine/client.py EventStream.close",
-    )
-
-
-# A fresh interpreter: docker-py decides at import whether it has an ssh transport.
-CLIENT_OVER_SSH = """
-import sys
-sys.modules["paramiko"] = None  # as if not installed, even where it is
-import docker
-from containai_rpc.engine.contexts import Contexts
-contexts = Contexts(env={"DOCKER_HOST": "ssh://someone@example.invalid"})
-endpoint, kwargs = contexts.endpoint("default")
-client = docker.APIClient(version="1.41", **kwargs)  # builds the adapter; connects on first use
-print(endpoint, kwargs["use_ssh_client"], type(client.adapters["http+docker://ssh"]).__name__)
-print(sys.modules["paramiko"])
-"""
-
-
-def test_docker_gets_its_ssh_shell_out_adapter_without_paramiko() -> None:
-    """The one workaround for a library internal (engine/ssh_transport.py)."""
-    run = subprocess.run([sys.executable, "-c", CLIENT_OVER_SSH], capture_output=True, text=True)
-    assert run.stdout.split("\n")[:2] == [
-        "ssh://someone@example.invalid True SSHHTTPAdapter",
-        "None",
-    ], broken(
-        "docker",
-        f"ssh:// no longer gets SSHHTTPAdapter without paramiko ({run.stderr.strip()[-300:]})",
-        "containai_rpc/engine/ssh_transport.py",
     )
