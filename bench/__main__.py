@@ -2,7 +2,8 @@
 
 Sections: `cold` (server start), `state` (a workspace update in a config.toml of 10 to
 1000 entries), `status` (`containai/status`, `cai status --json` vs the
-docker CLI), `run` (attach / start vs `docker start` + readiness check) — these on the
+docker CLI), `run` (attach / start vs `docker start` + readiness check), `warm` (`cai`
+with the shared server vs the docker CLI, cold start, 20 racing calls) — these on the
 main engine, with a few containers of their own — `live` (event latency, idle cost,
 `list` at 10/200/1000 containers) on a private dockerd, and `remote` (an ssh:// context:
 one SSH connection vs per-request dial-stdio vs a local engine) on two more. Needs root,
@@ -28,11 +29,12 @@ from bench import (
     bench_run,
     bench_state,
     bench_status_suite,
+    bench_warm,
 )
 from bench.common import main_sandbox
 from bench.report import Section, document, load_average, machine_facts, write
 
-SECTIONS = ("cold", "state", "status", "run", "live", "remote")
+SECTIONS = ("cold", "state", "status", "run", "warm", "live", "remote")
 HERE = Path(__file__).resolve().parent
 
 
@@ -73,11 +75,14 @@ def main() -> None:
     if "state" in args.only:
         _announce("state")
         sections.append(bench_state.measure(args.quick))
-    on_main = [s for s in ("status", "run") if s in args.only]
+    on_main = [s for s in ("status", "run", "warm") if s in args.only]
     if on_main:
-        with main_sandbox() as box:  # one container per image, shared by both sections
+        with main_sandbox() as box:  # one container per image, shared by these sections
             for name in on_main:
                 _announce(name)
+                if name == "warm":
+                    sections.append(bench_warm.measure(box, args.quick))
+                    continue
                 suite = bench_status_suite if name == "status" else bench_run
                 sections.append(asyncio.run(suite.measure(box, args.quick)))
     if "live" in args.only:

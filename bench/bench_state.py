@@ -25,7 +25,7 @@ TARGET = Target("p50", 50, "p50 ≤ 50 ms at 1000")
 
 def config_text(workspaces: int) -> str:
     """A config as the original tool leaves it after `workspaces` projects, plus comments."""
-    parts = ["# my settings\n[agent]\ndata_volume = \"containai-data\"\n"]
+    parts = ['# my settings\n[agent]\ndata_volume = "containai-data"\n']
     for i in range(workspaces):
         parts.append(
             f'\n[workspace."/home/me/src/project-{i}"]\n'

@@ -79,6 +79,10 @@ def sandbox_env(root: Path, volume: str) -> dict[str, str]:
         "CONTAINAI_IMAGE": IMAGE,
         "CONTAINAI_ALLOW_REDUCED_ISOLATION": "1",
         "CONTAINAI_LOG_LEVEL": "WARNING",
+        # A private server per call unless a section turns the shared one on (bench_warm),
+        # and a runtime dir of its own for that: never the user's shared server.
+        "CONTAINAI_SHARED_SERVER": "0",
+        "XDG_RUNTIME_DIR": str(root / "run"),
     }
 
 

@@ -1,5 +1,5 @@
-"""`python -m containai_rpc` starts the stdio server."""
+"""`python -m containai_rpc` is `containai-rpc` (the stdio server unless told otherwise)."""
 
-from containai_rpc.server.app import main
+from containai_rpc.server.entry import main
 
 main()

@@ -58,8 +58,13 @@ def sandbox(
         CONTAINAI_ALLOW_REDUCED_ISOLATION="1",
         CONTAINAI_IMAGE=TINY_IMAGE,
         CONTAINAI_LOG_LEVEL="WARNING",
+        # Each `cai` starts its own server, as the tests expect; the shared-server tests
+        # turn it on, and a runtime dir of the sandbox's own keeps theirs private.
+        CONTAINAI_SHARED_SERVER="0",
+        XDG_RUNTIME_DIR=str(root / "run"),
     )
     (root / "home").mkdir()
+    (root / "run").mkdir(mode=0o700)
     box = Sandbox(root=root, env=env, volume=f"cai-test-{token}", client=docker_client)
     box.config_file.parent.mkdir(parents=True)
     box.config_file.write_text(f'[agent]\ndata_volume = "{box.volume}"\n')

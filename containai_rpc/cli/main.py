@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import sys
 from typing import Any, NoReturn
 
 from containai_rpc import __version__
+from containai_rpc.cli import server_admin
 from containai_rpc.cli.commands import COMMANDS
 from containai_rpc.cli.commands.base import Command, UsageError
 from containai_rpc.cli.commands.sessions import REASON_CODES, open_session
 from containai_rpc.cli.escape import json_text, printable, printable_values
 from containai_rpc.cli.phrasing import phrase_error
-from containai_rpc.cli.process import RpcError, spawn
+from containai_rpc.cli.process import RpcError
+from containai_rpc.cli.session import Session
+from containai_rpc.local.channel import drive
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,7 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
                 "--config", metavar="FILE", help="use FILE instead of the user config.toml"
             )
         p.set_defaults(handler=command)
+    server = sub.add_parser("server", help="show or stop the shared server")
+    server_admin.arguments(server)
+    server.set_defaults(local=server_admin.run)
     return parser
+
+
+class _Done(Exception):
+    """A command that asks no server (`cai server`) finished with this exit code."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
 
 
 class Cancelled(Exception):
@@ -110,15 +122,11 @@ async def execute(command: Command, args: argparse.Namespace) -> dict[str, Any]:
     show_progress = command.long_running and not args.json
     if show_progress:
         params["workDoneToken"] = "cai"
-    # The server starts up on the other core while this process imports the client.
-    server = await spawn(args.verbose, config)
-    from containai_rpc.cli.session import Session
-
     async with Session(
         confirm=confirmer if command.interactive and can_ask else None,
         on_progress=progress_line if show_progress else None,
         verbose=args.verbose,
-        process=server,
+        config=config,
     ) as session:
         result = await session.request(method, params)
     if show_progress and sys.stderr.isatty():
@@ -186,6 +194,16 @@ def rebuild_outdated(result: dict[str, Any], args: argparse.Namespace) -> bool:
     return False
 
 
+def answer(args: argparse.Namespace) -> dict[str, Any]:
+    """The server's answer to the command (asked again once a volume was approved)."""
+    try:
+        return drive(execute(args.handler, args))
+    except RpcError as exc:
+        if not approved_volume(exc, args):
+            raise
+        return drive(execute(args.handler, args))
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     argv_given = argv is not None
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -196,18 +214,15 @@ def main(argv: list[str] | None = None) -> NoReturn:
     try:
         argv, command_argv = split_command(argv)
         args = build_parser().parse_args(argv)
+        if getattr(args, "local", None) is not None:  # not a protocol request
+            raise _Done(args.local(args))
         if command_argv is not None and not args.handler.takes_command:
             raise UsageError(f"cai {args.handler.name} takes no command after --")
         args.command_argv = command_argv
         session = args.handler.opens_session(args)
-        try:
-            result = asyncio.run(execute(args.handler, args))
-        except RpcError as exc:
-            if not approved_volume(exc, args):
-                raise
-            result = asyncio.run(execute(args.handler, args))
+        result = answer(args)
         if rebuild_outdated(result, args):
-            result = asyncio.run(execute(args.handler, args))
+            result = drive(execute(args.handler, args))
         if session:
             code = open_session(result, explicit=explicit_session(args))
         elif args.json:
@@ -221,6 +236,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
             code = 1 if args.handler.failed(result) else 0
         if args.handler.after is not None:
             args.handler.after(result)
+    except _Done as done:
+        code = done.code
     except Cancelled:  # `Cancelled.` is on stderr already; nothing changed
         code = 0
     except UsageError as exc:

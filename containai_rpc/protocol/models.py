@@ -14,8 +14,7 @@ from pydantic import ConfigDict, Field
 from containai_rpc.protocol.base import Params, WireModel
 from containai_rpc.protocol.reasons import Reason
 from containai_rpc.protocol.session import SessionCommand, SessionOptions
-
-PROTOCOL_VERSION = "1.0"
+from containai_rpc.protocol.version import PROTOCOL_VERSION as PROTOCOL_VERSION
 
 ContainerStatus = Literal["running", "stopped", "created", "paused", "restarting", "dead"]
 Isolation = Literal["sysbox", "runc-reduced"]
@@ -168,6 +167,12 @@ class InitOptions(WireModel):
         description="false for one-shot clients (like `cai`): the server then starts no "
         "event watchers and sends no `containai/containerChanged` or `containai/engineStatus`; "
         "`containai/list` asks the engines directly.",
+    )
+    cwd: str | None = Field(
+        default=None,
+        description="The client's working directory (absolute): relative paths in params, "
+        "and the current workspace when none is given, resolve against it. Absent: the "
+        "server's own. Clients of a shared server (`containai-rpc --listen`) send it.",
     )
 
 

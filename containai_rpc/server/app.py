@@ -26,7 +26,7 @@ from containai_rpc.server.bridge import (
 )
 from containai_rpc.server.notify import notifier
 from containai_rpc.server.wire import ContainAIProtocol, guard_depth, server_converter
-from containai_rpc.service import Service
+from containai_rpc.service import CLIENT_CWD, Service
 
 log = logging.getLogger("containai_rpc")
 
@@ -38,16 +38,24 @@ class ContainAIServer(LanguageServer):
     """A LanguageServer that never pops up UI for its own errors: they go to the log."""
 
     inflight: InFlight
+    on_gone: Callable[[], None] | None = None
+    """Set for one connection of the shared server: called instead of exiting."""
     _gone = False
 
     def client_gone(self, why: str, *, stdin_eof: bool) -> None:
         """The client cannot hear us any more (stdin at EOF, or stdout broken): cancel all
         in-flight work at its next step boundary and exit as soon as it got there (at most
-        GONE_DRAIN_S), with one log line. Called from whichever thread noticed."""
+        GONE_DRAIN_S), with one log line. Called from whichever thread noticed. A shared
+        server's connection only ends itself (`on_gone`): the other clients go on."""
         if self._gone:
             return
         self._gone = True
         running = self.inflight.cancel_all()
+        if self.on_gone is not None:
+            if running:
+                log.info("client gone (%s): cancelled %d request(s) in flight", why, running)
+            self.on_gone()
+            return
         if stdin_eof and not running:
             return  # nothing to cut short: pygls ends the session as after `exit`
         log.warning("client gone (%s): cancelled %d request(s) in flight, exiting", why, running)
@@ -68,7 +76,7 @@ MAX_MESSAGE_BYTES = 64 * 2**20
 _HEADER = b"Content-Length:"
 
 
-class _ResyncingStdin:
+class ResyncingStdin:
     """stdin as pygls reads it, made robust against a peer that breaks the framing.
 
     pygls recognises only a header line that is exactly `Content-Length: N`, so one body
@@ -100,7 +108,7 @@ class _ResyncingStdin:
         return b" "  # not JSON: pygls logs it and reads the next header
 
 
-class _ClientStdout:
+class ClientStdout:
     """stdout as pygls writes to it: once the client stopped reading (a broken pipe), the
     writes go nowhere and the server is told the client is gone, instead of a traceback
     per message."""
@@ -179,6 +187,7 @@ def _bind(
     """Register one containai/* request: validate → worker thread → JSON or mapped error."""
 
     async def handler(ls: ContainAIServer, params: Any) -> dict[str, Any]:
+        CLIENT_CWD.set(ls.protocol.cwd)  # this request's task only; its worker inherits it
         bridge = RequestHooks(ls, asyncio.get_running_loop(), cancels, ls.inflight)
         return await call_service(bridge, params, spec, operation)
 
@@ -208,12 +217,16 @@ def _session(server: ContainAIServer, service: Service, cancels: WorkDoneCancels
         cancels.cancel(params.token)
 
 
-def create_server(service: Service | None = None) -> ContainAIServer:
+def create_server(
+    service: Service | None = None, converter_factory: Callable[[], Any] = server_converter
+) -> ContainAIServer:
+    """One server (one client's session) over `service`; the shared server passes each
+    connection a view of its one service (`server/shared.py`), and one converter."""
     server = ContainAIServer(
         "containai-rpc",
         __version__,
         protocol_cls=ContainAIProtocol,
-        converter_factory=server_converter,
+        converter_factory=converter_factory,
     )
     server.inflight = InFlight()
     svc = service or Service()
@@ -224,8 +237,8 @@ def create_server(service: Service | None = None) -> ContainAIServer:
     return server
 
 
-def main() -> None:
-    """Serve on stdin/stdout; stdout carries only protocol, logs go to stderr."""
+def configure_logging() -> None:
+    """Logs to stderr at `CONTAINAI_LOG_LEVEL`, rate-limited, without pygls's noise."""
     level = os.environ.get("CONTAINAI_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(
         level=level if level in logging.getLevelNamesMapping() else "INFO",
@@ -236,13 +249,18 @@ def main() -> None:
         handler.addFilter(_RateLimit())
     logging.getLogger("pygls").setLevel(logging.WARNING)
     logging.getLogger("pygls.protocol.json_rpc").addFilter(_QuietDomainErrors())
+
+
+def main() -> None:
+    """Serve on stdin/stdout; stdout carries only protocol, logs go to stderr."""
+    configure_logging()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must never corrupt the protocol stream
     service = Service()
     server = create_server(service)
     server.start_io(
-        _ResyncingStdin(stdin, lambda: server.client_gone("stdin closed", stdin_eof=True)),
-        _ClientStdout(stdout, lambda: server.client_gone("stdout closed", stdin_eof=False)),
+        ResyncingStdin(stdin, lambda: server.client_gone("stdin closed", stdin_eof=True)),
+        ClientStdout(stdout, lambda: server.client_gone("stdout closed", stdin_eof=False)),
     )
     # Every request has been answered and its worker thread joined by now (asyncio.run
     # waits for the default executor). Skip the interpreter's teardown of thousands of

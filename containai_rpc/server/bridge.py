@@ -42,6 +42,7 @@ INVALID_PARAMS = -32602
 REQUEST_CANCELLED = -32800
 EXPECTED_ERROR_CODES = (REQUEST_FAILED, INVALID_PARAMS, REQUEST_CANCELLED)
 PROGRESS_CREATE_TIMEOUT_S = 5.0  # a client that never answers the create gets no progress
+CONFIRM_POLL_S = 0.2  # how often a worker waiting for an answer checks the client is there
 P = TypeVar("P", bound=BaseModel)
 
 
@@ -222,8 +223,13 @@ class RequestHooks:
         future = asyncio.run_coroutine_threadsafe(
             self.ls.window_show_message_request_async(params), self.loop
         )
-        answer = future.result()
-        return answer.title if answer is not None else None
+        while True:  # a client gone never answers: then the answer is "no"
+            with contextlib.suppress(TimeoutError):
+                answer = future.result(CONFIRM_POLL_S)
+                return answer.title if answer is not None else None
+            if self.inflight.gone:
+                future.cancel()
+                return None
 
     async def work_done(self, raw: Any, spec: Method, cancel: threading.Event) -> WorkDone | None:
         """The request's progress channel, or None when the client wants none."""

@@ -72,6 +72,13 @@ def wants_live_state(options: Any) -> bool:
     return not (isinstance(raw, dict) and raw.get("watch") is False)
 
 
+def client_cwd(options: Any) -> str | None:
+    """`initializationOptions.containai.cwd` when it is an absolute path, else None."""
+    raw = (options or {}).get("containai") if isinstance(options, dict) else None
+    cwd = raw.get("cwd") if isinstance(raw, dict) else None
+    return cwd if isinstance(cwd, str) and cwd.startswith("/") and "\0" not in cwd else None
+
+
 def check_protocol_version(options: Any) -> None:
     """Accept any 1.x (minors only add) or no version; refuse anything else clearly."""
     raw = (options or {}).get("containai") if isinstance(options, dict) else None
@@ -145,11 +152,13 @@ class ContainAIProtocol(LanguageServerProtocol):
 
     phase: Phase = "new"
     watch = True  # from initializationOptions; False: no watchers, no live notifications
+    cwd: str | None = None  # from initializationOptions: the client's working directory
 
     def open_session(self, params: types.InitializeParams) -> None:
         """On `initialize`: refuse an unsupported protocolVersion, else take requests."""
         check_protocol_version(params.initialization_options)
         self.watch = wants_live_state(params.initialization_options)
+        self.cwd = client_cwd(params.initialization_options)
         self.phase = "open"
 
     def close_session(self) -> None:

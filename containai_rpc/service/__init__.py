@@ -2,5 +2,6 @@
 
 from containai_rpc.service.facade import Service
 from containai_rpc.service.hooks import Hooks
+from containai_rpc.workspace.paths import CLIENT_CWD
 
-__all__ = ["Hooks", "Service"]
+__all__ = ["CLIENT_CWD", "Hooks", "Service"]

@@ -30,6 +30,7 @@ from containai_rpc.service.backup_archive import (
 )
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.resolve import find_target
+from containai_rpc.workspace.paths import current_dir
 from containai_rpc.workspace.userconfig import UserConfig
 
 PROGRESS_EVERY = 16 << 20
@@ -42,7 +43,7 @@ CHUNK = 1 << 20
 def export_volume(
     engines: EngineSet, p: ExportParams, hooks: Hooks, *, cwd: str | None = None
 ) -> ExportResult:
-    final = Path(cwd or os.getcwd(), p.output).absolute()
+    final = Path(cwd or current_dir(), p.output).absolute()
     _check_output(final, p.force)
     config = UserConfig.load()
     engine, info, volume, workspace = _source(engines, config, p, cwd)
@@ -54,7 +55,7 @@ def export_container(
 ) -> ExportResult:
     """Export the data volume of `info` (what `stop` with `exportTo` does first). An
     existing folder as `output` gets a file named after the container and the time."""
-    final = Path(cwd or os.getcwd(), output).absolute()
+    final = Path(cwd or current_dir(), output).absolute()
     if final.is_dir():
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
         final = final / f"{info.name}-{stamp}.tgz"

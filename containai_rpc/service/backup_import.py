@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +31,7 @@ from containai_rpc.service.backup import (
 )
 from containai_rpc.service.backup_archive import DATA_ROOT, ArchiveSummary, check_archive
 from containai_rpc.service.hooks import Hooks
+from containai_rpc.workspace.paths import current_dir
 from containai_rpc.workspace.userconfig import UserConfig
 
 INCOMPLETE_MARKER = ".containai-import-incomplete"
@@ -40,7 +40,7 @@ INCOMPLETE_MARKER = ".containai-import-incomplete"
 def import_volume(
     engines: EngineSet, p: ImportParams, hooks: Hooks, *, cwd: str | None = None
 ) -> ImportResult:
-    source = Path(cwd or os.getcwd(), p.input).absolute()
+    source = Path(cwd or current_dir(), p.input).absolute()
     summary = _checked(source, hooks)
     volume = p.data_volume or summary.manifest.get("dataVolume")
     if not isinstance(volume, str) or not volume:

@@ -20,7 +20,6 @@ never attached to: the new container gets a suffix instead.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 
 from containai_rpc.core.naming import (
@@ -32,7 +31,11 @@ from containai_rpc.core.naming import (
 )
 from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
-from containai_rpc.workspace.paths import normalize_path, workspace_container_name
+from containai_rpc.workspace.paths import (
+    current_dir,
+    normalize_path,
+    workspace_container_name,
+)
 from containai_rpc.workspace.state import WorkspaceState
 from containai_rpc.workspace.userconfig import UserConfig
 
@@ -342,7 +345,7 @@ def workspace_target(
 ) -> Target:
     """The container of the given (else the current) workspace, judged for stop/status,
     in the requested context, else in every context we manage."""
-    path = normalize_path(workspace or cwd or os.getcwd())
+    path = normalize_path(workspace or cwd or current_dir())
     located = locate_workspace(engines, path, config.workspace_state(path), context)
     engine, match = located.engine, located.match
     if not _holds(match) and match.stray is None and located.stray is not None:

@@ -67,6 +67,7 @@ from containai_rpc.workspace.config import Settings
 from containai_rpc.workspace.locks import locked
 from containai_rpc.workspace.paths import (
     check_workspace_allowed,
+    current_dir,
     normalize_path,
     workspace_reset_volume_name,
 )
@@ -103,7 +104,7 @@ def run(
 ) -> RunResult:
     """The whole `run` request; serialised per workspace across processes."""
     check_options(p)
-    cwd = cwd or os.getcwd()
+    cwd = cwd or current_dir()
     workspace = lock_workspace(engines, p, cwd)
     check_workspace_allowed(workspace, allow_system=p.allow_system_workspace)
     with locked(workspace):  # the key stop and gc take too (`resolve.lock_key`)

@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import time
+from contextvars import ContextVar
 
 from containai_rpc.core.naming import container_name, quote_for_message, reset_volume_name
 from containai_rpc.errors import DomainError
@@ -58,8 +59,22 @@ def normalize_path(path: str | os.PathLike[str], *, cwd: str | None = None) -> s
     raise DomainError("workspaceNotFound", f"Workspace path does not exist: {text}")
 
 
+CLIENT_CWD: ContextVar[str | None] = ContextVar("client_cwd", default=None)
+"""The working directory of the client a request came from (its `initialize` said so):
+a shared server serves clients in many directories, none of them its own."""
+
+
+def current_dir() -> str:
+    """The directory a request's relative paths start from: its client's, else ours."""
+    return CLIENT_CWD.get() or os.getcwd()
+
+
 def _logical_cwd() -> str:
-    """`$PWD` when it still names the cwd (what the user's shell and `cd` use), else getcwd."""
+    """The client's directory; else `$PWD` when it still names the cwd (what the user's
+    shell and `cd` use), else getcwd."""
+    client = CLIENT_CWD.get()
+    if client is not None:
+        return client
     physical = os.getcwd()
     logical = os.environ.get("PWD", "")
     if os.path.isabs(logical):

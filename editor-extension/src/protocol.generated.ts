@@ -1533,6 +1533,10 @@ export interface InitOptions {
    * false for one-shot clients (like `cai`): the server then starts no event watchers and sends no `containai/containerChanged` or `containai/engineStatus`; `containai/list` asks the engines directly.
    */
   watch?: boolean;
+  /**
+   * The client's working directory (absolute): relative paths in params, and the current workspace when none is given, resolve against it. Absent: the server's own. Clients of a shared server (`containai-rpc --listen`) send it.
+   */
+  cwd?: string | null;
 }
 /**
  * `capabilities.experimental.containai` in the initialize result.

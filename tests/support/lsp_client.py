@@ -171,11 +171,16 @@ class StartServer(Protocol):
 
 
 async def start_server(
-    env: dict[str, str], *, work_done_progress: bool = True, show_message: bool = True
+    env: dict[str, str],
+    *,
+    work_done_progress: bool = True,
+    show_message: bool = True,
+    command: list[str] | None = None,
 ) -> CaiClient:
-    """Start and initialize one server (also usable outside pytest, e.g. by bench/)."""
+    """Start and initialize one server (also usable outside pytest, e.g. by bench/);
+    `command`: another one than SERVER_COMMAND (e.g. a `--remote auto` forwarder)."""
     config = ClientServerConfig(
-        server_command=SERVER_COMMAND, client_factory=CaiClient, server_env=env
+        server_command=command or SERVER_COMMAND, client_factory=CaiClient, server_env=env
     )
     before = _server_processes()
     client = await config.start()

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("pygls.protocol.json_rpc").addFilter(app._QuietDomainErrors())
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print must never corrupt the protocol stream
-    app.create_server(service).start_io(app._ResyncingStdin(stdin), stdout)
+    app.create_server(service).start_io(app.ResyncingStdin(stdin), stdout)
     logging.shutdown()
     os._exit(0)
 
