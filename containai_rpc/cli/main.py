@@ -204,6 +204,24 @@ def answer(args: argparse.Namespace) -> dict[str, Any]:
         return drive(execute(args.handler, args))
 
 
+def respond(args: argparse.Namespace, result: dict[str, Any], session: bool) -> int:
+    """Print the answer, or open the session it describes; the exit code."""
+    if session:
+        code = open_session(result, explicit=explicit_session(args))
+    else:
+        view = args.handler.json_view
+        if args.json:
+            text = json_text(view(result) if view else result)
+        else:
+            text = printable(args.handler.render(printable_values(result)))
+        if text:
+            print(text)
+        code = 1 if args.handler.failed(result) else 0
+    if args.handler.after is not None:
+        args.handler.after(result)
+    return code
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     argv_given = argv is not None
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -223,19 +241,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         result = answer(args)
         if rebuild_outdated(result, args):
             result = drive(execute(args.handler, args))
-        if session:
-            code = open_session(result, explicit=explicit_session(args))
-        elif args.json:
-            view = args.handler.json_view
-            text = json_text(view(result) if view else result)
-        else:
-            text = printable(args.handler.render(printable_values(result)))
-        if not session and text:
-            print(text)
-        if not session:
-            code = 1 if args.handler.failed(result) else 0
-        if args.handler.after is not None:
-            args.handler.after(result)
+        code = respond(args, result, session)
     except _Done as done:
         code = done.code
     except Cancelled:  # `Cancelled.` is on stderr already; nothing changed

@@ -18,7 +18,7 @@ from containai_rpc.core.naming import validate_container_name, validate_volume_n
 from containai_rpc.core.states import guide_status
 from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.errors import DomainError
-from containai_rpc.protocol.models import RunParams, RunResult
+from containai_rpc.protocol.models import RunParams, RunResult, SshEndpoint
 from containai_rpc.service.cleanup import forget_removed
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.idle import idle_environment, idle_period, touch
@@ -243,9 +243,16 @@ def execute(ctx: RunContext, plan: RunPlan) -> RunResult:
     else:
         hooks.progress(f"{plan.name} is running ({time.monotonic() - started:.1f} s)")
         touch(engine, info.id, ctx.idle_s, ctx.settings.idle_check_s)  # a run is activity
+    return carried_out(ctx, plan, info, ssh, checked)
+
+
+def carried_out(
+    ctx: RunContext, plan: RunPlan, info: ContainerInfo, ssh: SshEndpoint | None, checked: list[str]
+) -> RunResult:
+    """The answer after `execute`: the snapshot, SSH, every warning and the session argv."""
     created = ctx.p.keep and isinstance(plan, Create | Recreate)
     keep = ctx.keep.with_entry(plan.name, None) if created else ctx.keep  # as `create` wrote
-    answer = result(engine, plan, info, keep, dry_run=False)
+    answer = result(ctx.engine, plan, info, keep, dry_run=False)
     differ = limits_differ(ctx.p, info) if isinstance(plan, Attach | Start) else None
     stale = answer.container if isinstance(plan, Reuse) else None
     outdated = [outdated_warning(stale)] if stale is not None and stale.outdated else []
