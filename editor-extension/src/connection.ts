@@ -6,14 +6,14 @@
  * `containai/engineStatus`; we re-list on a revision gap, after a (re)start of the server,
  * after the engine recovers, and when the view becomes visible.
  */
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { WorkDoneProgress, type LanguageClient, type WorkDoneProgressBegin, type WorkDoneProgressEnd, type WorkDoneProgressReport } from 'vscode-languageclient/node';
-import { Notifications, PROTOCOL_VERSION, type ContainerChangedParams, type EngineStatusParams } from './protocol';
+import { Notifications, PROTOCOL_VERSION, type ContainerChangedParams, type EngineStatusParams, type IdleWarning } from './protocol';
 import { ContainaiApi } from './rpc';
 import { ContainerStore, stripStatus } from './model/store';
 import { describeError, reasonOf } from './model/errors';
 import { createClient, serverCapabilities, State } from './server';
+import { dockerContext, workspacePath } from './settings';
 
 export type ProgressValue = WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd;
 
@@ -30,8 +30,14 @@ export class Connection implements vscode.Disposable {
   private gaveUp = false;
   private readonly contextKeys = new Map<string, boolean>();
 
-  /** @param onFatal shows a server failure to the user (with Show Log / Restart buttons) */
-  constructor(private readonly onFatal: (message: string) => void) {
+  /**
+   * @param onFatal shows a server failure to the user (with Show Log / Restart buttons)
+   * @param onIdleWarning a container is about to stop itself, unused
+   */
+  constructor(
+    private readonly onFatal: (message: string) => void,
+    private readonly onIdleWarning: (p: IdleWarning) => void = () => undefined,
+  ) {
     this.output = vscode.window.createOutputChannel('ContainAI Server');
     this.store = new ContainerStore(workspacePath());
     this.store.setWorkspaceContext(dockerContext());
@@ -42,7 +48,7 @@ export class Connection implements vscode.Disposable {
         void this.learnWorkspaceContainer();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (['containai.serverCommand', 'containai.pythonPath', 'containai.serverEnv'].some((k) => e.affectsConfiguration(k))) {
+        if (['containai.serverCommand', 'containai.pythonPath', 'containai.serverEnv', 'containai.sharedServer'].some((k) => e.affectsConfiguration(k))) {
           void this.restart();
         } else if (e.affectsConfiguration('containai.dockerContext')) {
           this.store.setWorkspaceContext(dockerContext());
@@ -68,6 +74,7 @@ export class Connection implements vscode.Disposable {
     this.clientDisposables.push(
       client.onNotification(Notifications.containerChanged, (p: ContainerChangedParams) => this.onContainerChanged(p)),
       client.onNotification(Notifications.engineStatus, (p: EngineStatusParams) => this.onEngineStatus(p)),
+      client.onNotification(Notifications.idleWarning, (p: IdleWarning) => this.onIdleWarning(p)),
       client.onDidChangeState((e) => {
         if (e.newState === State.Running) {
           this.store.setServerState('running');
@@ -224,19 +231,4 @@ export class Connection implements vscode.Disposable {
       void vscode.commands.executeCommand('setContext', k, v);
     }
   }
-}
-
-export function workspacePath(): string | undefined {
-  const p = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  if (!p) return undefined;
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
-export function dockerContext(): string | undefined {
-  const v = vscode.workspace.getConfiguration('containai').get<string>('dockerContext');
-  return v && v.trim().length > 0 ? v.trim() : undefined;
 }

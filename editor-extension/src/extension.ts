@@ -3,22 +3,19 @@
  * together with their dependencies passed explicitly.
  */
 import * as vscode from 'vscode';
-import { Connection, dockerContext } from './connection';
+import { Connection } from './connection';
+import { dockerContext, resourceSettings as settings, stopOnWindowClose as stopOnClose } from './settings';
+import { stopOnWindowClose } from './commands/lifecycle';
 import { ContainerTreeProvider } from './tree';
 import { ContainerStatusBar } from './statusBar';
 import { StatusPanel } from './statusPanel';
 import { ResourceSampler } from './resourceSampler';
 import type { Deps } from './commands/deps';
 import { showError } from './commands/feedback';
+import { idleWarning } from './commands/session';
 import { commandOf, registerCommands } from './commands/table';
 
-let connection: Connection | undefined;
-
-function settings(): { refreshMs: number; resourcesInText: boolean } {
-  const cfg = vscode.workspace.getConfiguration('containai');
-  const seconds = cfg.get<number>('resources.refreshSeconds') ?? 15;
-  return { refreshMs: Math.max(2, seconds) * 1000, resourcesInText: cfg.get<boolean>('statusBar.showResources') ?? false };
-}
+let active: { conn: Connection; deps: Deps } | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<{ connection: Connection }> {
   const deps: Deps = {
@@ -35,8 +32,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ conn
     dockerContext,
     runAction: (id) => vscode.commands.executeCommand(commandOf(id)),
   };
-  const conn = new Connection((msg) => void showError(deps, msg, ['showServerLog', 'restartServer']));
-  connection = conn;
+  const conn = new Connection(
+    (msg) => void showError(deps, msg, ['showServerLog', 'restartServer']),
+    (p) => void idleWarning(deps, p),
+  );
+  active = { conn, deps };
   const tree = new ContainerTreeProvider(conn.store);
   const view = vscode.window.createTreeView('containai.containers', { treeDataProvider: tree, showCollapseAll: false });
   const statusBar = new ContainerStatusBar(conn.store, Date.now, () => ({ resourcesInText: settings().resourcesInText, resourcesMaxAgeMs: 3 * settings().refreshMs }));
@@ -94,7 +94,13 @@ function debugState(conn: Connection, statusBar: unknown, sampling: boolean): un
   };
 }
 
+/** How long closing the window waits for `containai.stopOnWindowClose`'s stop. */
+const STOP_ON_CLOSE_MS = 4000;
+
 export async function deactivate(): Promise<void> {
-  connection?.dispose();
-  connection = undefined;
+  const a = active;
+  active = undefined;
+  if (!a) return;
+  if (stopOnClose()) await Promise.race([stopOnWindowClose(a.deps), new Promise((r) => setTimeout(r, STOP_ON_CLOSE_MS))]);
+  a.conn.dispose();
 }

@@ -12,7 +12,7 @@ import { treeMessage } from './model/statusView';
 
 export type TreeNode =
   | { kind: 'container'; container: ContainerSummary; current: boolean }
-  | { kind: 'group'; context: string; error?: string; current: boolean; count: number }
+  | { kind: 'group'; context: string; error?: string; current: boolean; count: number; host?: string }
   | { kind: 'message'; title: string; text: string; severity: 'error' | 'warning' | 'info' | 'action'; command?: string; description?: string; context?: string };
 
 /** Same words as the welcome view's button. */
@@ -86,8 +86,9 @@ export class ContainerTreeProvider implements vscode.TreeDataProvider<TreeNode>,
     if (this.grouped()) {
       const ws = s.workspaceContext;
       for (const context of s.contexts()) {
-        const count = s.containers.filter((c) => c.context === context).length;
-        rows.push({ kind: 'group', context, error: this.contextError(context), current: context === ws, count });
+        const mine = s.containers.filter((c) => c.context === context);
+        const host = mine.find((c) => c.host && c.host !== 'local')?.host;
+        rows.push({ kind: 'group', context, error: this.contextError(context), current: context === ws, count: mine.length, host });
       }
       return rows;
     }
@@ -119,6 +120,7 @@ function groupItem(node: Extract<TreeNode, { kind: 'group' }>): vscode.TreeItem 
   item.id = `context:${node.context}`;
   const bits = [node.error ? 'unreachable' : `${node.count} container${node.count === 1 ? '' : 's'}`];
   if (node.current) bits.push('this workspace');
+  if (node.host) bits.push(node.host);
   item.description = bits.join(' · ');
   item.iconPath = node.error ? new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground')) : new vscode.ThemeIcon('server-environment');
   item.tooltip = node.error ? `Docker context ${node.context}: engine unreachable — ${node.error}` : `Docker context ${node.context}`;

@@ -122,6 +122,21 @@ export async function stop(deps: Deps, arg: unknown, remove = false): Promise<St
   }
 }
 
+/**
+ * `containai.stopOnWindowClose`: stop the workspace's running container as the window
+ * closes (no question about sessions: the setting is the user's answer).
+ */
+export async function stopOnWindowClose(deps: Deps): Promise<void> {
+  const c = deps.store.current();
+  if (!c || c.status !== 'running' || deps.store.serverState !== 'running') return;
+  try {
+    await deps.api().stop({ container: c.name, context: c.context, force: true });
+    deps.output.appendLine(`[containai] stopped ${c.name} as the window closed (containai.stopOnWindowClose)`);
+  } catch (err) {
+    deps.output.appendLine(`[containai] could not stop ${c.name} as the window closed: ${(err as Error)?.message ?? String(err)}`);
+  }
+}
+
 export function syntheticSummary(r: RunResult): ContainerSummary {
   return {
     id: r.containerName,

@@ -9,6 +9,7 @@ import type { Deps } from './deps';
 import { backUp, doctor, setKeep, status, type StatusSink } from './inspect';
 import { run, stop } from './lifecycle';
 import { gc, statusBarActions } from './maintenance';
+import { openAgentSession, postponeIdleStop } from './session';
 import { copySshCommand, openRemoteSsh, openShell } from './ssh';
 
 /** What the handlers get besides `Deps`. */
@@ -40,6 +41,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   { id: 'containai.openShell', action: 'openShell', run: (c, arg) => openShell(c.deps, arg) },
   { id: 'containai.openRemoteSsh', action: 'openRemoteSsh', run: (c, arg) => openRemoteSsh(c.deps, arg) },
   { id: 'containai.copySshCommand', action: 'copySshCommand', run: (c, arg) => copySshCommand(c.deps, arg) },
+  { id: 'containai.openAgentSession', action: 'openAgentSession', run: (c, arg) => openAgentSession(c.deps, arg) },
+  { id: 'containai.postponeIdleStop', action: 'postponeIdleStop', run: (c, arg) => postponeIdleStop(c.deps, arg) },
   { id: 'containai.gc', run: (c) => gc(c.deps) },
   { id: 'containai.doctor', action: 'doctor', run: (c) => doctor(c.deps) },
   { id: 'containai.showServerLog', action: 'showServerLog', run: (c) => c.deps.output.show(true) },

@@ -42,6 +42,7 @@ export class ContainerStore {
   private readonly enginesValue = new Map<string, EngineStatusParams>();
   private workspaceContextValue: string | undefined;
   private readonly historyValue = new Map<string, ResourceHistory>();
+  private readonly idleStoppedValue = new Set<string>();
   private listErrorValue: string | undefined;
   private listErrorsValue: Array<{ context: string; message: string }> = [];
   private serverStateValue: ServerState = 'starting';
@@ -132,6 +133,9 @@ export class ContainerStore {
     const gap = last === undefined || change.revision !== last + 1;
     this.revisionValue = change.revision;
     const c = change.container;
+    // "stopped (idle)" until it runs again: the server says why in `reason`
+    if (change.reason === 'idle') this.idleStoppedValue.add(key(c));
+    else if (c.status === 'running' || change.kind === 'removed') this.idleStoppedValue.delete(key(c));
     // a container is identified by name+context; a recreate changes its id, not its name
     if (change.kind === 'removed' || c.status === 'removed') {
       this.byKey.delete(key(c));
@@ -205,6 +209,10 @@ export class ContainerStore {
     for (const e of this.listErrorsValue) names.add(e.context);
     const ws = this.workspaceContext;
     return [...names].sort((a, b) => Number(b === ws) - Number(a === ws) || a.localeCompare(b));
+  }
+  /** Its last stop was the idle auto-stop (and it has not run since). */
+  stoppedByIdle(c: Pick<ContainerSummary, 'name' | 'context'>): boolean {
+    return this.idleStoppedValue.has(key(c));
   }
   history(c: Pick<ContainerSummary, 'id' | 'name' | 'context'>): ResourceHistory | undefined {
     const h = this.historyValue.get(key(c));
