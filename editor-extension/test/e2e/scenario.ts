@@ -124,6 +124,9 @@ export async function scenario(a: ScenarioArgs): Promise<void> {
   await step('Stop with the shell open: the session warning; "Cancel" keeps it running', async () => {
     await wb.inlineAction(view, name, 'Stop');
     await wb.toast(page, /may have active sessions/).waitFor({ state: 'visible', timeout: 20_000 });
+    // one progress notification (ours, fed through the token stop passes) and the question
+    const toasts = await page.locator('.notifications-toasts .notification-toast:visible').allInnerTexts();
+    if (toasts.length !== 2 || toasts.filter((t) => /Stopping/.test(t)).length !== 1) throw new Error(`notifications: ${toasts.join(' | ')}`);
     await snap('session-warning');
     await wb.clickToastButton(page, /may have active sessions/, 'Cancel');
     await wb.waitStatus(page, ['running'], 20_000);
