@@ -164,6 +164,40 @@ export async function scenario(a: ScenarioArgs): Promise<void> {
   });
   await snap('copy-ssh-command');
 
+  const hasAgent = (() => {
+    try {
+      return containerExec(name, 'command -v claude') !== '';
+    } catch {
+      return false;
+    }
+  })();
+  if (!hasAgent) wb.log('SKIPPED Open Agent Session: this containai:latest has no claude (built without the agents)');
+  else {
+    await step('Open Agent Session…: pick the agent, the terminal runs the server\'s session argv (claude runs in the container)', async () => {
+      await wb.dismissNotifications(page);
+      await wb.contextAction(page, view, name, 'Open Agent Session…');
+      await wb.pickQuickItem(page, /^claude$/);
+      await wb.until('claude running as agent in the container', () => {
+        try {
+          return containerExec(name, 'pgrep -u agent -f claude') !== '';
+        } catch {
+          return false;
+        }
+      }, 30_000, 200);
+      await page.locator('.terminal-tabs-entry, .single-terminal-tab, .panel .title', { hasText: `ContainAI: claude in ${name}` }).first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
+    });
+    await snap('agent-session');
+    // end it, so that later steps find no session open
+    containerExec(name, 'pkill -u agent -f claude || true');
+    await wb.until('no agent process left', () => {
+      try {
+        return containerExec(name, 'pgrep -u agent -f claude || true') === '';
+      } catch {
+        return false;
+      }
+    }, 15_000, 200);
+  }
+
   await step('Open in Remote-SSH without the Remote-SSH extension explains how to get it, and its button opens the Extensions view on it', async () => {
     await wb.dismissNotifications(page);
     await wb.contextAction(page, view, name, 'Open in Remote-SSH');
