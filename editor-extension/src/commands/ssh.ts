@@ -52,7 +52,9 @@ export async function openRemoteSsh(deps: Deps, arg?: unknown): Promise<void> {
     if (b?.id === 'copySshCommand') await copySshCommand(deps, arg);
     return;
   }
-  await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.parse(remoteSshUri(host)), { forceNewWindow: true });
+  const uri = remoteSshUri(host);
+  deps.output.appendLine(`[containai] Open in Remote-SSH: ${uri}`);
+  await vscode.commands.executeCommand('vscode.openFolder', vscode.Uri.parse(uri), { forceNewWindow: true });
 }
 
 export async function copySshCommand(deps: Deps, arg?: unknown): Promise<string | undefined> {

@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(15_000);
     await page.goto(`${origin}/?folder=${encodeURIComponent(e.ws)}`);
-    await scenario({ page, steps: st, env: e, proxy, results: RESULTS, codeServerPid: server.pid! });
+    await scenario({ page, codeServer, steps: st, env: e, proxy, results: RESULTS, codeServerPid: server.pid! });
     ok = st.failed === 0;
   } catch {
     ok = false;

@@ -4,17 +4,20 @@
  * takes a screenshot.
  */
 import * as cp from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as util from 'node:util';
 import type { Locator, Page } from 'playwright-core';
 import type { EngineProxy } from './engineProxy';
 import type { Steps } from './run';
-import { containersOf, docker, inspect, SERVER, type E2eEnv } from './setup';
+import { containersOf, docker, EXT_ROOT, inspect, SERVER, type E2eEnv } from './setup';
 import * as wb from './workbench';
 import { faults } from './faults';
+import { packRemoteSshStub } from './remoteSshStub';
 
 export interface ScenarioArgs {
   page: Page;
+  codeServer: string;
   steps: Steps;
   env: E2eEnv;
   proxy: EngineProxy;
@@ -30,6 +33,20 @@ export interface Ctx extends ScenarioArgs {
 }
 
 const execFile = util.promisify(cp.execFile);
+
+/** Everything the "ContainAI Server" output channel wrote, from the workbench's log files. */
+function outputLogs(userData: string): string {
+  const texts: string[] = [];
+  const walk = (d: string): void => {
+    for (const x of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, x.name);
+      if (x.isDirectory()) walk(p);
+      else if (x.name.endsWith('ContainAI Server.log')) texts.push(fs.readFileSync(p, 'utf8'));
+    }
+  };
+  walk(path.join(userData, 'logs'));
+  return texts.join('\n');
+}
 
 function containerExec(name: string, script: string): string {
   return docker('exec', name, 'sh', '-c', script);
@@ -208,6 +225,32 @@ export async function scenario(a: ScenarioArgs): Promise<void> {
   });
   await snap('remote-ssh-extensions-view');
   await wb.openSidebar(page);
+
+  await step('with Remote - SSH installed, Open in Remote-SSH opens the container\'s folder on ssh-remote+<container>', async () => {
+    const vsix = packRemoteSshStub(e.scratch, path.join(EXT_ROOT, 'node_modules', '.bin', 'vsce'));
+    cp.execFileSync(a.codeServer, ['--extensions-dir', e.extDir, '--user-data-dir', e.userData, '--install-extension', vsix], { env: e.env, stdio: 'ignore' });
+    await wb.dismissNotifications(page);
+    const opened = page.context().waitForEvent('page', { timeout: 25_000 }).catch(() => undefined);
+    // the running window learns about the new extension by itself; until then the command still explains
+    await wb.until('the Remote - SSH path taken', async () => {
+      await wb.contextAction(page, view, name, 'Open in Remote-SSH');
+      const explained = wb.toast(page, /needs Microsoft's Remote - SSH extension/);
+      const seen = await explained.waitFor({ state: 'visible', timeout: 1500 }).then(() => true, () => false);
+      if (seen) await wb.dismissNotifications(page);
+      return !seen;
+    }, 20_000, 500);
+    const popup = await opened;
+    if (!popup) throw new Error('no new window was opened');
+    await popup.waitForURL(/folder=/, { timeout: 5000 }).catch(() => undefined);
+    const url = decodeURIComponent(popup.url());
+    wb.log(`new window: ${url}`);
+    await popup.close();
+    // code-server's window URL keeps the folder's path, not its remote authority: the folder
+    // URI the extension handed to vscode.openFolder is in its log, written just before
+    if (!url.includes('folder=/home/agent/workspace')) throw new Error(`opened ${url}`);
+    const want = `Open in Remote-SSH: vscode-remote://ssh-remote+${name}/home/agent/workspace`;
+    await wb.until('the folder URI in the extension\'s log', () => outputLogs(e.userData).includes(want), 5000, 100);
+  });
 
   await step('Status (inline): the Status view with its fields and a CPU/memory chart that grows', async () => {
     await wb.inlineAction(view, name, 'Status');

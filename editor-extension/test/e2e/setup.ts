@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 
-const EXT_ROOT = path.resolve(__dirname, '..', '..', '..');
+export const EXT_ROOT = path.resolve(__dirname, '..', '..', '..');
 const REPO_ROOT = path.resolve(EXT_ROOT, '..');
 export const IMAGE = process.env.CONTAINAI_E2E_IMAGE ?? 'containai:latest';
 export const SERVER = process.env.CONTAINAI_RPC_SERVER ?? path.join(REPO_ROOT, '.venv', 'bin', 'containai-rpc');

@@ -56,21 +56,23 @@ export async function shot(page: Page, dir: string, name: string): Promise<strin
 
 export async function runPaletteCommand(page: Page, title: string): Promise<void> {
   const widget = page.locator('.quick-input-widget');
-  for (let attempt = 0; attempt < 5; attempt++) {
-    // F1 can be swallowed while a previous quick pick is still closing: wait and retry
-    await until('quick input hidden', async () => !(await widget.isVisible()), 5000);
-    await page.keyboard.press('F1');
+  const row = widget.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRe(title)}$`) }) }).first();
+  for (let attempt = 0; ; attempt++) {
     try {
+      // F1 can be swallowed while a previous quick pick is still closing (or a terminal has
+      // the focus): wait for it to hide, and start over when the palette does not take it
+      await until('quick input hidden', async () => !(await widget.isVisible()), 5000);
+      await page.keyboard.press('F1');
       await widget.locator('input').waitFor({ state: 'visible', timeout: 2000 });
-      break;
-    } catch {
-      if (attempt === 4) throw new Error('the command palette did not open');
+      await widget.locator('input').fill(`>${title}`);
+      await row.waitFor({ state: 'visible', timeout: 5000 });
+      await row.click({ timeout: 3000 });
+      return;
+    } catch (err) {
+      if (attempt === 4) throw err;
+      await page.keyboard.press('Escape');
     }
   }
-  await widget.locator('input').fill(`>${title}`);
-  const row = widget.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRe(title)}$`) }) }).first();
-  await row.waitFor({ state: 'visible', timeout: 5000 });
-  await row.click();
 }
 
 /** Picks a row of the open quick pick / quick input by its label. */
