@@ -6,19 +6,17 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import docker
 import docker.errors
 import requests.exceptions
 
-from containai_rpc.core.naming import quote_for_message
-from containai_rpc.engine.build import build_image
 from containai_rpc.engine.errors import translate_errors
 from containai_rpc.engine.events import WATCHED_ACTIONS, EventStream, docker_timestamp
 from containai_rpc.engine.execio import demux, first_file, read_stream
 from containai_rpc.engine.helper import VolumeHelper, create_helper
+from containai_rpc.engine.images import EngineImages
 from containai_rpc.engine.models import (
     DATA_MOUNT,
     MANAGED_LABEL,
@@ -29,7 +27,6 @@ from containai_rpc.engine.models import (
     CreateSpec,
     EngineInfo,
     ExecResult,
-    ImageInfo,
     VolumeInfo,
 )
 from containai_rpc.engine.sshtunnel import Tunnel
@@ -42,7 +39,7 @@ log = logging.getLogger(__name__)
 API_TIMEOUT_S = 120
 
 
-class Engine:
+class Engine(EngineImages):
     """A Docker engine reached through one context. Thread-safe (the SDK pools connections)."""
 
     def __init__(self, context: str, endpoint: str, client: docker.DockerClient) -> None:
@@ -196,7 +193,7 @@ class Engine:
         with self.guard():
             self.api.remove_container(container_id, v=False, force=force)
 
-    # ------------------------------------------------------------------ volumes, images
+    # ------------------------------------------------------------------ volumes
 
     def volume_exists(self, name: str) -> bool:
         return inspect_volume(self, name) is not None
@@ -224,46 +221,7 @@ class Engine:
         """A short-lived helper container with `volume` at /data (see `engine.helper`)."""
         return create_helper(self, volume, image, read_only=read_only, command=command)
 
-    def image_labels(self, image: str) -> dict[str, str] | None:
-        """The image's labels, or None when the image is not present locally."""
-        try:
-            with self.guard(not_found="imageNotFound"):
-                data = self.api.inspect_image(image)
-        except DomainError as exc:
-            if exc.reason == "imageNotFound":
-                return None
-            cause = exc.__cause__
-            if isinstance(cause, docker.errors.APIError) and cause.status_code == 400:
-                raise DomainError(  # e.g. "invalid reference format": bad input, not the engine
-                    "invalidName", f"Invalid image reference: {quote_for_message(image)}"
-                ) from None
-            raise
-        return dict((data.get("Config") or {}).get("Labels") or {})
-
-    def image_layers(self, image: str) -> tuple[str, ...] | None:
-        """The image's layer digests (`RootFS.Layers`), or None when it is not local."""
-        try:
-            with self.guard(not_found="imageNotFound"):
-                data = self.api.inspect_image(image)
-        except DomainError as exc:
-            if exc.reason in ("imageNotFound", "engineError"):
-                return None
-            raise
-        return tuple((data.get("RootFS") or {}).get("Layers") or ())
-
-    def build_image(
-        self, folder: str, tag: str, labels: dict[str, str], on_line: Callable[[str], None]
-    ) -> str:
-        """Build `folder` as `tag`; the new image's id (see `engine.build`)."""
-        return build_image(self, folder, tag, labels, on_line)
-
     # ------------------------------------------------------------------ gc support
-
-    def image_ids_in_use(self) -> set[str]:
-        """Image ids of every container of this engine: any state, managed or not."""
-        with self.guard():
-            rows = self.api.containers(all=True)
-        return {row["ImageID"] for row in rows if row.get("ImageID")}
 
     def unmanaged_labelled(self) -> list[ContainerInfo]:
         """Containers with one of our labels but without `containai.managed=true`."""
@@ -285,25 +243,6 @@ class Engine:
         with self.guard():
             rows = self.api.containers(all=True, size=True, filters={"id": ids})
         return {row["Id"]: int(row.get("SizeRw") or 0) for row in rows}
-
-    def list_images(self) -> list[ImageInfo]:
-        """Local images with their `repo:tag` references (dangling `<none>` ones have none)."""
-        with self.guard():
-            rows = self.api.images()
-        return [
-            ImageInfo(
-                id=row["Id"],
-                tags=tuple(t for t in row.get("RepoTags") or () if t != "<none>:<none>"),
-                size_bytes=int(row.get("Size") or 0),
-            )
-            for row in rows
-        ]
-
-    def remove_image(self, reference: str) -> None:
-        """Untag `reference` without force: Docker deletes the image with its last tag and
-        refuses while a container uses it."""
-        with self.guard(not_found="imageNotFound"):
-            self.api.remove_image(reference, force=False)
 
     # ------------------------------------------------------------------ exec
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The extension's whole test run, from a clean checkout (the lead's `make test` calls this):
-#   npm ci → typecheck + bundle → node --test (model, tree/status bar with a vscode stand-in,
-#   protocol client against the real server) → vsce package → e2e in code-server + Chromium.
+#   npm ci → typecheck + bundle → eslint → node --test (model, tree/status bar and the commands
+#   with a vscode stand-in, protocol client against the real server) → vsce package → e2e in
+#   code-server + Chromium.
 # Non-zero on any failure. SKIP_E2E=1 skips the end-to-end part.
 set -uo pipefail
 EXT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +16,9 @@ npm ci --no-audit --no-fund --loglevel=error || exit 1
 
 say "typecheck + bundle"
 npm run --silent build || exit 1
+
+say "eslint"
+npx --no-install eslint src test || fail=1
 
 say "node --test"
 node --test --test-reporter=spec --test-reporter-destination=stdout out/test/unit/ || fail=1

@@ -1,63 +1,106 @@
+/**
+ * Activation: the connection, the views, and the commands of the command table, wired
+ * together with their dependencies passed explicitly.
+ */
 import * as vscode from 'vscode';
-import { Controller } from './controller';
+import { Connection } from './connection';
+import { dockerContext, resourceSettings as settings, stopOnWindowClose as stopOnClose } from './settings';
+import { stopOnWindowClose } from './commands/lifecycle';
 import { ContainerTreeProvider } from './tree';
-import { ContainerStatusBar, STATUS_BAR_COMMAND } from './statusBar';
+import { ContainerStatusBar } from './statusBar';
+import { StatusPanel } from './statusPanel';
+import { ResourceSampler } from './resourceSampler';
+import type { Deps } from './commands/deps';
+import { showError } from './commands/feedback';
+import { idleWarning } from './commands/session';
+import { commandOf, registerCommands } from './commands/table';
 
-let controller: Controller | undefined;
+let active: { conn: Connection; deps: Deps } | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<{ controller: Controller }> {
-  const ctl = new Controller(context);
-  controller = ctl;
-  const tree = new ContainerTreeProvider(ctl.store);
+export async function activate(context: vscode.ExtensionContext): Promise<{ connection: Connection }> {
+  const deps: Deps = {
+    get store() {
+      return conn.store;
+    },
+    get output() {
+      return conn.output;
+    },
+    api: () => conn.requireApi(),
+    relist: () => conn.relist(),
+    restartServer: () => conn.restart(),
+    onProgress: (token, handler) => conn.onProgress(token, handler),
+    dockerContext,
+    runAction: (id) => vscode.commands.executeCommand(commandOf(id)),
+  };
+  const conn = new Connection(
+    (msg) => void showError(deps, msg, ['showServerLog', 'restartServer']),
+    (p) => void idleWarning(deps, p),
+  );
+  active = { conn, deps };
+  const tree = new ContainerTreeProvider(conn.store);
   const view = vscode.window.createTreeView('containai.containers', { treeDataProvider: tree, showCollapseAll: false });
-  const statusBar = new ContainerStatusBar(ctl.store);
+  const statusBar = new ContainerStatusBar(conn.store, Date.now, () => ({ resourcesInText: settings().resourcesInText, resourcesMaxAgeMs: 3 * settings().refreshMs }));
+  const sampler = new ResourceSampler(deps, () => settings().refreshMs);
+  const statusView = new StatusPanel(deps, () => settings().refreshMs);
   const syncMessage = (): void => {
     const m = tree.viewMessage();
     if (view.message !== m) view.message = m;
   };
-  const messageSub = ctl.store.onDidChange(syncMessage);
   syncMessage();
   // ages ("Up 3 min") are rendered locally: re-render once a minute, no server call
   const tick = setInterval(() => tree.refresh(), 60_000);
-
-  const reg = (id: string, fn: (...args: unknown[]) => unknown): vscode.Disposable => vscode.commands.registerCommand(id, fn);
   context.subscriptions.push(
-    ctl,
+    conn,
     tree,
     view,
     statusBar,
+    sampler,
+    statusView,
     { dispose: () => clearInterval(tick) },
-    messageSub,
+    conn.store.onDidChange(syncMessage),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('containai.statusBar') || e.affectsConfiguration('containai.resources')) statusBar.update();
+    }),
     // re-list when the view becomes visible (it may have been hidden through a restart)
     view.onDidChangeVisibility((e) => {
-      if (e.visible) void ctl.relist();
+      if (e.visible) void conn.relist();
     }),
-    reg('containai.run', (arg) => ctl.run(arg, 'run')),
-    reg('containai.start', (arg) => ctl.run(arg, 'run')),
-    reg('containai.fresh', (arg) => ctl.run(arg, 'fresh')),
-    reg('containai.reset', (arg) => ctl.run(arg, 'reset')),
-    reg('containai.stop', (arg) => ctl.stop(arg, false)),
-    reg('containai.stopAndRemove', (arg) => ctl.stop(arg, true)),
-    reg('containai.backUp', (arg) => ctl.backUp(arg)),
-    reg('containai.status', (arg) => ctl.status(arg)),
-    reg('containai.keep', (arg) => ctl.setKeep(arg, true)),
-    reg('containai.unkeep', (arg) => ctl.setKeep(arg, false)),
-    reg('containai.openShell', (arg) => ctl.openShell(arg)),
-    reg('containai.openRemoteSsh', (arg) => ctl.openRemoteSsh(arg)),
-    reg('containai.copySshCommand', (arg) => ctl.copySshCommand(arg)),
-    reg('containai.gc', () => ctl.gc()),
-    reg('containai.doctor', () => ctl.doctor()),
-    reg('containai.showServerLog', () => ctl.showServerLog()),
-    reg('containai.restartServer', () => ctl.restartServer()),
-    reg('containai.refresh', () => ctl.relist()),
-    reg(STATUS_BAR_COMMAND, () => ctl.statusBarActions()),
-    reg('containai._debugState', () => ({ ...(ctl.debugState() as object), statusBar: statusBar.view })),
+    ...registerCommands({
+      deps,
+      statusView,
+      debugState: () => debugState(conn, statusBar.view, sampler.active()),
+    }),
   );
-  void ctl.start();
-  return { controller: ctl };
+  void conn.start();
+  return { connection: conn };
 }
 
+function debugState(conn: Connection, statusBar: unknown, sampling: boolean): unknown {
+  const s = conn.store;
+  const current = s.current();
+  return {
+    serverState: s.serverState,
+    engine: s.engine,
+    workspaceContext: s.workspaceContext,
+    contexts: s.contexts().map((c) => ({ context: c, health: s.engineOf(c)?.health })),
+    loaded: s.loaded,
+    revision: s.revision,
+    workspacePath: s.workspacePath,
+    current,
+    containers: s.sorted().map((c) => ({ name: c.name, id: c.id, status: c.status, workspace: c.workspace, keep: c.keep, context: c.context, dataVolume: c.dataVolume })),
+    resources: current ? s.history(current)?.samples : undefined,
+    sampling,
+    statusBar,
+  };
+}
+
+/** How long closing the window waits for `containai.stopOnWindowClose`'s stop. */
+const STOP_ON_CLOSE_MS = 4000;
+
 export async function deactivate(): Promise<void> {
-  controller?.dispose();
-  controller = undefined;
+  const a = active;
+  active = undefined;
+  if (!a) return;
+  if (stopOnClose()) await Promise.race([stopOnWindowClose(a.deps), new Promise((r) => setTimeout(r, STOP_ON_CLOSE_MS))]);
+  a.conn.dispose();
 }

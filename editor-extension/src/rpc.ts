@@ -45,16 +45,10 @@ export class ContainaiApi {
   keep(params: ParamsOf<typeof Methods.keep>, token?: unknown): Promise<ResultOf<typeof Methods.keep>> {
     return this.request(Methods.keep, params, token);
   }
-  configGet(params: ParamsOf<typeof Methods.configGet>, token?: unknown): Promise<ResultOf<typeof Methods.configGet>> {
-    return this.request(Methods.configGet, params, token);
-  }
   doctor(params: ParamsOf<typeof Methods.doctor> = {}, token?: unknown): Promise<ResultOf<typeof Methods.doctor>> {
     return this.request(Methods.doctor, params, token);
   }
   exportVolume(params: ParamsOf<typeof Methods.export>, token?: unknown): Promise<ResultOf<typeof Methods.export>> {
     return this.request(Methods.export, params, token);
-  }
-  sshCleanup(params: ParamsOf<typeof Methods.sshCleanup>, token?: unknown): Promise<ResultOf<typeof Methods.sshCleanup>> {
-    return this.request(Methods.sshCleanup, params, token);
   }
 }

@@ -50,11 +50,13 @@ export function readServerSettings(): ServerSettings {
     serverCommand: cfg.get<string | string[]>('serverCommand'),
     pythonPath: cfg.get<string>('pythonPath'),
     serverEnv: cfg.get<Record<string, string>>('serverEnv'),
+    sharedServer: cfg.get<boolean>('sharedServer'),
   };
 }
 
 export function createClient(outputChannel: vscode.OutputChannel, onGiveUp: (msg: string) => void): LanguageClient {
-  const launch = serverLaunch(readServerSettings(), process.env);
+  const settings = readServerSettings();
+  const launch = serverLaunch(settings, process.env);
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   outputChannel.appendLine(`[containai] server: ${[launch.command, ...launch.args].join(' ')}`);
   const serverOptions: ServerOptions = {
@@ -63,7 +65,9 @@ export function createClient(outputChannel: vscode.OutputChannel, onGiveUp: (msg
     // no `transport`: stdio without vscode-languageclient appending a `--stdio` argument
     options: { env: launch.env, cwd: folder },
   };
-  const initializationOptions: ContainaiInitializationOptions = { containai: { protocolVersion: PROTOCOL_VERSION } };
+  // a shared server resolves the workspace against the client's directory, which it is told
+  const cwd = settings.sharedServer && folder ? { cwd: folder } : {};
+  const initializationOptions: ContainaiInitializationOptions = { containai: { protocolVersion: PROTOCOL_VERSION, ...cwd } };
   const clientOptions: LanguageClientOptions = {
     // no documents: this server manages containers, not a language
     documentSelector: [],

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { ContainerStore } from './model/store';
-import { statusBarView, type StatusBarView } from './model/statusView';
+import { statusBarView, type StatusBarOptions, type StatusBarView } from './model/statusView';
 
 export const STATUS_BAR_COMMAND = 'containai.statusBarActions';
 
@@ -17,6 +17,7 @@ export class ContainerStatusBar implements vscode.Disposable {
   constructor(
     private readonly store: ContainerStore,
     private readonly now: () => number = Date.now,
+    private readonly options: () => StatusBarOptions = () => ({}),
   ) {
     this.item = vscode.window.createStatusBarItem('containai.status', vscode.StatusBarAlignment.Left, 50);
     this.item.name = 'ContainAI';
@@ -34,7 +35,7 @@ export class ContainerStatusBar implements vscode.Disposable {
   }
 
   update(): void {
-    const v = statusBarView(this.store, this.now());
+    const v = statusBarView(this.store, this.now(), this.options());
     this.lastView = v;
     this.item.text = v.text;
     this.item.tooltip = v.tooltip;

@@ -86,6 +86,21 @@ export function stateIcon(status: Status | string): IconSpec {
   }
 }
 
+/** "14:05" (local time) of an RFC 3339 timestamp. */
+export function clockTime(ts: string): string {
+  const t = parseTime(ts);
+  if (t === undefined) return ts;
+  const d = new Date(t);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+/** "in 12 min" until an RFC 3339 timestamp, or undefined when it is unknown or past. */
+export function countdown(ts: string | undefined, now: number): string | undefined {
+  const t = parseTime(ts);
+  if (t === undefined || t <= now) return undefined;
+  return `in ${formatDuration(t - now).replace('< 1 min', 'under a minute')}`;
+}
+
 // ---- tree rows -----------------------------------------------------------------------
 
 /** `containaiContainer.<status>[.kept][.ssh][.current]` — menus match it with `when` regexes. */
@@ -94,6 +109,7 @@ export function contextValue(c: ContainerSummary, isCurrent: boolean): string {
   parts.push(c.keep ? 'kept' : 'unkept');
   if (c.sshPort !== undefined) parts.push('ssh');
   if (isCurrent) parts.push('current');
+  if (c.outdated) parts.push('outdated');
   return parts.join('.');
 }
 
@@ -103,6 +119,7 @@ export function rowDescription(c: ContainerSummary, now: number, home?: string, 
   if (isCurrent) bits.push('this workspace');
   else if (c.workspace) bits.push(shortPath(c.workspace, home));
   if (c.keep) bits.push('kept');
+  if (c.outdated) bits.push('outdated');
   return bits.join(' · ');
 }
 
@@ -122,6 +139,10 @@ export function tooltipFields(c: ContainerSummary, now: number): Array<[string, 
     ['Keep', c.keep ? 'yes (garbage collection skips it)' : 'no'],
     ['Context', c.context],
   ];
+  if (c.host && c.host !== 'local') rows.push(['Host', c.host]);
+  if (c.template) rows.push(['Template', c.template]);
+  if (c.outdated) rows.push(['Outdated', `${c.outdatedReason ?? 'its template changed'} — Fresh updates it (same volume)`]);
+  if (c.autoStopAt && c.status === 'running') rows.push(['Idle stop', `at ${clockTime(c.autoStopAt)} unless used (${c.idleStop ?? 'on'})`]);
   return rows;
 }
 
@@ -146,6 +167,8 @@ export type ActionId =
   | 'openShell'
   | 'openRemoteSsh'
   | 'copySshCommand'
+  | 'openAgentSession'
+  | 'postponeIdleStop'
   | 'doctor'
   | 'showServerLog'
   | 'restartServer';
@@ -170,6 +193,8 @@ const LABELS: Record<ActionId, ActionSpec> = {
   openShell: { id: 'openShell', label: '$(terminal) Open Shell' },
   openRemoteSsh: { id: 'openRemoteSsh', label: '$(remote) Open in Remote-SSH' },
   copySshCommand: { id: 'copySshCommand', label: '$(copy) Copy SSH Command' },
+  openAgentSession: { id: 'openAgentSession', label: '$(hubot) Open Agent Session…', description: 'the agent in a terminal, in the container' },
+  postponeIdleStop: { id: 'postponeIdleStop', label: '$(clock) Keep Running', description: 'postpone the idle auto-stop' },
   doctor: { id: 'doctor', label: '$(checklist) Doctor', description: 'check the engine, isolation, SSH' },
   showServerLog: { id: 'showServerLog', label: '$(output) Show Server Log' },
   restartServer: { id: 'restartServer', label: '$(debug-restart) Restart Server' },
@@ -203,7 +228,8 @@ export function actionsFor(c: ContainerSummary | undefined, opts: { engineDown?:
   switch (c.status) {
     case 'running':
       ids.push('stop', 'status', 'fresh');
-      if (c.sshPort !== undefined) ids.push('openShell', 'openRemoteSsh', 'copySshCommand');
+      if (c.sshPort !== undefined) ids.push('openAgentSession', 'openShell', 'openRemoteSsh', 'copySshCommand');
+      if (c.autoStopAt) ids.push('postponeIdleStop');
       break;
     case 'stopped':
     case 'created':
@@ -217,5 +243,9 @@ export function actionsFor(c: ContainerSummary | undefined, opts: { engineDown?:
       ids.push('status', 'fresh');
   }
   ids.push(c.keep ? 'unkeep' : 'keep', 'stopAndRemove', 'reset', 'doctor', 'showServerLog');
-  return ids.map(actionSpec);
+  const specs = ids.map(actionSpec);
+  if (!c.outdated) return specs;
+  // an outdated container: Fresh rebuilds it from its changed template, first in the list
+  const fresh = { ...actionSpec('fresh'), label: '$(refresh) Fresh to Update', description: c.outdatedReason ?? 'its template changed' };
+  return [fresh, ...specs.filter((s) => s.id !== 'fresh')];
 }

@@ -4,12 +4,18 @@
  *   containai.serverCommand  "containai-rpc" (default) or a path; string or [cmd, ...args]
  *   containai.pythonPath     an interpreter with the package installed → `<python> -m containai_rpc`
  *   containai.serverEnv      extra environment variables for the server
+ *   containai.sharedServer   `--remote auto`: forward stdio to the user's shared server
+ *                            (started if needed) instead of a server of this window's own
  */
 export interface ServerSettings {
   serverCommand?: string | string[];
   pythonPath?: string;
   serverEnv?: Record<string, string | number | boolean | null>;
+  sharedServer?: boolean;
 }
+
+/** The server's argument that makes it a relay to the shared server (`containai-rpc --listen`). */
+export const SHARED_SERVER_ARGS = ['--remote', 'auto'];
 
 export interface ServerLaunch {
   command: string;
@@ -18,6 +24,11 @@ export interface ServerLaunch {
 }
 
 export function serverLaunch(settings: ServerSettings, baseEnv: NodeJS.ProcessEnv): ServerLaunch {
+  const launch = ownServerLaunch(settings, baseEnv);
+  return settings.sharedServer ? { ...launch, args: [...launch.args, ...SHARED_SERVER_ARGS] } : launch;
+}
+
+function ownServerLaunch(settings: ServerSettings, baseEnv: NodeJS.ProcessEnv): ServerLaunch {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(baseEnv)) if (v !== undefined) env[k] = v;
   for (const [k, v] of Object.entries(settings.serverEnv ?? {})) {

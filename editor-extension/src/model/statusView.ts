@@ -2,7 +2,8 @@
  * What the status bar item and the tree's message say, computed from the store alone.
  * No `vscode` import.
  */
-import { ageText } from './format';
+import { ageText, clockTime, countdown } from './format';
+import { resourcesText } from './resources';
 import type { ContainerStore } from './store';
 
 export type Severity = 'error' | 'warning' | undefined;
@@ -15,7 +16,14 @@ export interface StatusBarView {
   state: 'server-starting' | 'server-down' | 'engine-error' | 'loading' | 'busy' | 'absent' | 'no-workspace' | 'running' | 'stopped' | 'other';
 }
 
-export function statusBarView(store: ContainerStore, now: number): StatusBarView {
+export interface StatusBarOptions {
+  /** Also put CPU % and memory in the item's text (setting `containai.statusBar.showResources`). */
+  resourcesInText?: boolean;
+  /** A sample older than this is not shown (the window lost focus, sampling paused). */
+  resourcesMaxAgeMs?: number;
+}
+
+export function statusBarView(store: ContainerStore, now: number, opts: StatusBarOptions = {}): StatusBarView {
   if (store.serverState === 'starting') {
     return { text: '$(sync~spin) ContainAI', tooltip: 'ContainAI: starting the containai-rpc server…', severity: undefined, state: 'server-starting' };
   }
@@ -61,10 +69,23 @@ export function statusBarView(store: ContainerStore, now: number): StatusBarView
     };
   }
   const age = ageText(c, now);
-  const tip = `ContainAI: ${c.name} — ${c.status} (${age})\nImage: ${c.image}${c.dataVolume ? `\nVolume: ${c.dataVolume}` : ''}${c.keep ? '\nKept' : ''}${engineLine}\nClick for actions.`;
-  if (c.status === 'running') return { text: `$(vm-running) ${c.name}`, tooltip: tip, severity: warn, state: 'running' };
+  const sample = c.status === 'running' ? store.history(c)?.latest() : undefined;
+  const fresh = sample && now - sample.at <= (opts.resourcesMaxAgeMs ?? 120_000) ? sample : undefined;
+  const res = resourcesText(fresh);
+  const extra: string[] = [];
+  const left = c.status === 'running' ? countdown(c.autoStopAt, now) : undefined;
+  if (left && c.autoStopAt) extra.push(`Stops when idle at ${clockTime(c.autoStopAt)} (${left}) unless used`);
+  if (c.outdated) extra.push(`Outdated: ${c.outdatedReason ?? 'its template changed'} — Fresh to update`);
+  if (c.host && c.host !== 'local') extra.push(`Host: ${c.host}`);
+  const lines = [`ContainAI: ${c.name} — ${c.status} (${age})`, res, ...extra, `Image: ${c.image}`, c.dataVolume && `Volume: ${c.dataVolume}`, c.keep && 'Kept'];
+  const tip = `${lines.filter(Boolean).join('\n')}${engineLine}\nClick for actions.`;
+  if (c.status === 'running') {
+    const short = opts.resourcesInText ? resourcesText(fresh, true) : undefined;
+    return { text: `$(vm-running) ${c.name}${short ? `  ${short}` : ''}`, tooltip: tip, severity: warn, state: 'running' };
+  }
   if (c.status === 'stopped' || c.status === 'created' || c.status === 'dead') {
-    return { text: `$(vm-outline) ${c.name}: ${c.status}`, tooltip: tip, severity: c.status === 'dead' ? 'error' : warn, state: 'stopped' };
+    const why = c.status === 'stopped' && store.stoppedByIdle(c) ? ' (idle)' : '';
+    return { text: `$(vm-outline) ${c.name}: ${c.status}${why}`, tooltip: tip, severity: c.status === 'dead' ? 'error' : warn, state: 'stopped' };
   }
   return { text: `$(vm) ${c.name}: ${c.status}`, tooltip: tip, severity: warn, state: 'other' };
 }

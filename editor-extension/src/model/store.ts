@@ -7,11 +7,14 @@
  *
  * No `vscode` import: tested directly with `node --test`.
  */
+import { ResourceHistory } from './resources';
 import type {
   ContainerChangedParams,
+  Resources,
   ContainerSummary,
   EngineStatusParams,
   ListResult,
+  StatusResult,
 } from '../protocol';
 
 export type ServerState = 'starting' | 'running' | 'stopped' | 'failed';
@@ -36,7 +39,10 @@ type Listener = () => void;
 export class ContainerStore {
   private readonly byKey = new Map<string, ContainerSummary>();
   private revisionValue: number | undefined;
-  private engineValue: EngineStatusParams | undefined;
+  private readonly enginesValue = new Map<string, EngineStatusParams>();
+  private workspaceContextValue: string | undefined;
+  private readonly historyValue = new Map<string, ResourceHistory>();
+  private readonly idleStoppedValue = new Set<string>();
   private listErrorValue: string | undefined;
   private listErrorsValue: Array<{ context: string; message: string }> = [];
   private serverStateValue: ServerState = 'starting';
@@ -89,7 +95,7 @@ export class ContainerStore {
     }
     if (state === 'starting') {
       // a (re)started server reports the engine afresh: do not keep showing the old verdict
-      this.engineValue = undefined;
+      this.enginesValue.clear();
       this.listErrorValue = undefined;
       this.listErrorsValue = [];
       this.loadedValue = false;
@@ -127,6 +133,9 @@ export class ContainerStore {
     const gap = last === undefined || change.revision !== last + 1;
     this.revisionValue = change.revision;
     const c = change.container;
+    // "stopped (idle)" until it runs again: the server says why in `reason`
+    if (change.reason === 'idle') this.idleStoppedValue.add(key(c));
+    else if (c.status === 'running' || change.kind === 'removed') this.idleStoppedValue.delete(key(c));
     // a container is identified by name+context; a recreate changes its id, not its name
     if (change.kind === 'removed' || c.status === 'removed') {
       this.byKey.delete(key(c));
@@ -139,8 +148,28 @@ export class ContainerStore {
     return { gap, applied: true };
   }
 
+  /** Health is per context: one healthy context never hides a dead one, nor the reverse. */
   applyEngineStatus(status: EngineStatusParams): void {
-    this.engineValue = status;
+    this.enginesValue.set(status.context, status);
+    this.fire();
+  }
+
+  /** The context the workspace's container lives (or will live) in, from run/status. */
+  setWorkspaceContext(context: string | undefined): void {
+    if (this.workspaceContextValue === context) return;
+    this.workspaceContextValue = context;
+    this.fire();
+  }
+
+  /** A `resources` sample from `status` (CPU %, memory), kept as a short history per container. */
+  recordResources(c: Pick<ContainerSummary, 'id' | 'name' | 'context'>, r: Resources | undefined, at: number): void {
+    const k = key(c);
+    let h = this.historyValue.get(k);
+    if (!h || h.containerId !== c.id) {
+      h = new ResourceHistory(c.id);
+      this.historyValue.set(k, h);
+    }
+    if (r) h.add(at, r);
     this.fire();
   }
 
@@ -156,8 +185,38 @@ export class ContainerStore {
   get revision(): number | undefined {
     return this.revisionValue;
   }
+  /**
+   * The engine of the workspace's own context; while that is unknown (nothing learned yet,
+   * e.g. the engine was down from the start), the worst one reported.
+   */
   get engine(): EngineStatusParams | undefined {
-    return this.engineValue;
+    const ctx = this.workspaceContext;
+    if (ctx !== undefined) return this.enginesValue.get(ctx);
+    const all = [...this.enginesValue.values()];
+    return all.find((e) => e.health === 'error') ?? all.find((e) => e.health === 'warning') ?? all[0];
+  }
+  engineOf(context: string): EngineStatusParams | undefined {
+    return this.enginesValue.get(context);
+  }
+  get workspaceContext(): string | undefined {
+    return this.current()?.context ?? this.workspaceContextValue;
+  }
+  /** Every context we know of: from containers, engine reports and list errors; the workspace's first. */
+  contexts(): string[] {
+    const names = new Set<string>();
+    for (const c of this.byKey.values()) names.add(c.context);
+    for (const k of this.enginesValue.keys()) names.add(k);
+    for (const e of this.listErrorsValue) names.add(e.context);
+    const ws = this.workspaceContext;
+    return [...names].sort((a, b) => Number(b === ws) - Number(a === ws) || a.localeCompare(b));
+  }
+  /** Its last stop was the idle auto-stop (and it has not run since). */
+  stoppedByIdle(c: Pick<ContainerSummary, 'name' | 'context'>): boolean {
+    return this.idleStoppedValue.has(key(c));
+  }
+  history(c: Pick<ContainerSummary, 'id' | 'name' | 'context'>): ResourceHistory | undefined {
+    const h = this.historyValue.get(key(c));
+    return h && h.containerId === c.id ? h : undefined;
   }
   get listError(): string | undefined {
     return this.listErrorValue;
@@ -185,9 +244,9 @@ export class ContainerStore {
     return this.workspaceNameValue;
   }
 
-  /** The engine is known to be unreachable (engineStatus error, or list failed). */
+  /** The workspace's engine is known to be unreachable (its engineStatus is error, or list failed). */
   get engineDown(): boolean {
-    return this.engineValue?.health === 'error' || this.listErrorValue !== undefined;
+    return this.engine?.health === 'error' || this.listErrorValue !== undefined;
   }
 
   get containers(): ContainerSummary[] {
@@ -222,7 +281,7 @@ export class ContainerStore {
   }
 }
 
-function key(c: ContainerSummary): string {
+function key(c: Pick<ContainerSummary, 'name' | 'context'>): string {
   return `${c.context}\u0000${c.name}`;
 }
 
@@ -230,4 +289,10 @@ function key(c: ContainerSummary): string {
 export function samePath(a: string, b: string): boolean {
   const norm = (p: string): string => (p.length > 1 ? p.replace(/\/+$/, '') : p);
   return norm(a) === norm(b);
+}
+
+/** The summary part of a status result (what the store keeps). */
+export function stripStatus(st: StatusResult): ContainerSummary {
+  const { uptime: _u, sessions: _s, sessionsKnown: _k, resources: _r, partial: _p, isolation: _i, volumeMismatch: _v, ...summary } = st;
+  return summary;
 }

@@ -1,5 +1,5 @@
 /** Makes `require('vscode')` resolve to the stand-in in this folder (import this first). */
-import Module = require('node:module');
+import Module from 'node:module';
 import * as path from 'node:path';
 
 const stub = path.join(__dirname, 'vscode-stub.js');

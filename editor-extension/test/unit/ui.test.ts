@@ -53,7 +53,7 @@ describe('tree', () => {
     });
     nodes = tree.getChildren();
     assert.deepEqual(
-      nodes.map((n) => (n.kind === 'container' ? n.container.name : n.text)),
+      nodes.map((n) => (n.kind === 'container' ? n.container.name : n.kind === 'message' ? n.text : n.context)),
       ['myapp-main', 'other-dev'],
     );
     assert.equal(tree.viewMessage(), undefined);
