@@ -96,8 +96,9 @@ def _on_pty(argv: list[str], env: dict[str, str], cwd: Path, typed: bytes) -> tu
 def test_a_systemd_container_on_a_remote_host_is_reached_through_it(
     sandbox, docker_config, remote_hosts, monkeypatch
 ):
-    """`run` verifies the start with a key login through the jump; then `ssh <name>`
-    and `cai shell` (on a pty) work, and known_hosts holds the container's real key."""
+    """`run` verifies the start with a key login through the jump; then `ssh <name>`,
+    `cai shell` (on a pty) and `cai exec` work, and known_hosts holds the container's real
+    key."""
     host = remote_hosts("far", image=SYSTEMD_IMAGE)
     sandbox.env["CONTAINAI_IMAGE"] = SYSTEMD_IMAGE
     monkeypatch.setenv("CONTAINAI_IMAGE", SYSTEMD_IMAGE)
@@ -146,6 +147,15 @@ def test_a_systemd_container_on_a_remote_host_is_reached_through_it(
     )
     assert code == 0, seen
     assert "/dev/pts/" in seen and "on-42" in seen and "/home/agent/workspace" in seen
+    executed = subprocess.run(
+        [sys.executable, "-m", "containai_rpc.cli", "exec", "--workspace", str(ws), "--", "pwd"],
+        env=sandbox.env,
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (executed.returncode, executed.stdout) == (0, "/home/agent/workspace\n"), executed.stderr
 
     again = cai_json(sandbox, "run", cwd=ws)  # attach: the fast login check through the jump
     assert (again["action"], again["ssh"]["port"]) == ("attach", port)
