@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support.engines import ROOT, SYSTEMD_IMAGE
+from tests.support.pty_session import PtyCai
 
 pytestmark = pytest.mark.engine
 
@@ -54,6 +55,19 @@ def test_each_agent_prints_its_pinned_version(product):
         code, out = _as_agent(product, name, f"{tool} --version 2>/dev/null")
         assert code == 0, f"{tool}: {out}"
         assert out.splitlines()[-1] == shown.format(v=PINNED[package]), tool
+
+
+def test_cai_runs_each_agent_in_its_session_on_a_terminal(product):
+    """`cai -- <agent> --version` on a pty: the session (over SSH, in the workspace) finds
+    every agent CLI on the non-login PATH an SSH command gets."""
+    ws = product.workspace("agent-sessions")
+    for tool, package, shown in VERSIONS[:3]:
+        session = PtyCai(product, ws, "--", tool, "--version")
+        try:
+            session.expect(shown.format(v=PINNED[package]).encode())
+            assert session.wait() == 0, session.text
+        finally:
+            session.close()
 
 
 def test_agent_settings_live_on_the_data_volume_and_survive_fresh(product):
