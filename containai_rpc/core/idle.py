@@ -21,7 +21,7 @@ MAX_PERIOD_S = 365 * 86400
 DEFAULT_CHECK_S = 30
 DEFAULT_WARNING_S = 300
 
-STATE_FILE = "/run/containai/idle.state"
+STATE_FILE = "/var/lib/containai/idle.state"
 STAMP_FILE = "/run/containai/activity"
 CONF_FILE = "/etc/containai/idle.conf"
 MARKER_FILE = "/var/lib/containai/idle-stopped"

@@ -87,12 +87,13 @@ def touch(engine: Engine, container_id: str, period_s: int | None, check_s: int)
 
 
 def read_idle(engine: Engine, container_id: str) -> IdleView | None:
-    """The container's idle check's latest state; None when it has none (yet)."""
-    try:
-        result = engine.exec(container_id, ["cat", STATE_FILE], timeout_s=EXEC_TIMEOUT_S)
-    except DomainError:
-        return None
-    return parse_state(result.output) if result.exit_code == 0 else None
+    """The container's idle check's latest state; None when it has none (yet).
+
+    Read with the archive API, which runs nothing in the container: an exec that races a
+    `docker pause` can leave the engine's lock on that container held until it is thawed.
+    """
+    data = engine.read_file(container_id, STATE_FILE)
+    return parse_state(data.decode("ascii", "replace")) if data is not None else None
 
 
 def was_idle_stop(engine: Engine, info: ContainerInfo) -> bool:

@@ -30,6 +30,7 @@ import pytest
 from pydantic import ValidationError
 
 from containai_rpc import __version__
+from containai_rpc.core.idle import STATE_FILE
 from containai_rpc.protocol.models import PROTOCOL_VERSION, ErrorData
 from containai_rpc.protocol.registry import METHODS, NOTIFICATIONS
 
@@ -191,7 +192,7 @@ def idle_check_state(sandbox: Sandbox, container: str) -> None:
     state = f"checked={now}\nidle_stop=20\ncheck=2\nactive=0\nidle_since={now}\n"
     state += f"auto_stop_at={now + 2}\n"
     code, out = sandbox.client.containers.get(container).exec_run(
-        ["sh", "-c", f"mkdir -p /run/containai && printf '{state}' > /run/containai/idle.state"]
+        ["sh", "-c", f"mkdir -p {STATE_FILE.rsplit('/', 1)[0]} && printf '{state}' > {STATE_FILE}"]
     )
     assert code == 0, out
 

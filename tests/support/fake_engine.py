@@ -5,7 +5,8 @@ of a taken name is `nameConflict`, as Docker's 409 is), removing a running conta
 without force or an image in use is refused the same way, `inspect` of a missing
 container is None, and an engine that is down raises `engineUnavailable` on every call.
 Containers start and stop at once; exec answers the session probe from `sessions` and
-anything else from `on_exec` (default: exit 0, no output).
+anything else from `on_exec` (default: exit 0, no output); `read_file` answers from `on_read`,
+else from `files`.
 
 `FakeDocker` is a set of such engines, one per Docker context, reachable through a real
 `EngineSet` (the context store is written to a private DOCKER_CONFIG), so the context
@@ -159,6 +160,7 @@ class FakeEngine:
         self.sizes: dict[str, int] = {}
         self.sessions: dict[str, tuple[int, int] | None] = {}
         self.on_exec: Callable[[ContainerInfo, list[str]], ExecResult | None] | None = None
+        self.on_read: Callable[[ContainerInfo, str], bytes | None] | None = None
         self.exits_on_start: set[str] = set()
         self.calls: list[Call] = []
         self.down: DomainError | None = None
@@ -526,7 +528,8 @@ class FakeEngine:
         info = self._find(container_id)
         if info is None:
             raise self._missing(container_id)
-        return self.files.get((info.id, path))
+        answer = self.on_read(info, path) if self.on_read is not None else None
+        return answer if answer is not None else self.files.get((info.id, path))
 
     @_engine_call
     def events(self, *, since_ns: int, until_ns: int) -> FakeEvents | FakeEventStream:

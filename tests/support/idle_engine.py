@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from containai_rpc.core.idle import STATE_FILE
 from tests.support.engines import ROOT, SYSTEMD_IMAGE
 
 PERIOD_S = 20
@@ -79,7 +80,7 @@ def _time(value: str) -> datetime:
 
 def idle_state(sandbox: Any, name: str) -> dict[str, int]:
     """The container's idle check state file, as numbers ({} before its first check)."""
-    code, out = sandbox.client.containers.get(name).exec_run(["cat", "/run/containai/idle.state"])
+    code, out = sandbox.client.containers.get(name).exec_run(["cat", STATE_FILE])
     if code != 0:
         return {}
     return {k: int(v) for k, _, v in (x.partition("=") for x in out.decode().split())}

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from containai_rpc.core.idle import MARKER_FILE
-from containai_rpc.engine import ContainerInfo, ExecResult
+from containai_rpc.engine import ContainerInfo
 from containai_rpc.protocol.idle import IdleWarning
 from containai_rpc.protocol.models import (
     ContainerChanged,
@@ -45,7 +45,7 @@ class Seen:
 
 
 class CheckState:
-    """What the container's idle check would have written: answers `cat <state file>`."""
+    """What the container's idle check would have written: the state file's content."""
 
     def __init__(self) -> None:
         self.text = ""
@@ -58,11 +58,11 @@ class CheckState:
             f"idle_since={now + stop_in - period}\nauto_stop_at={now + stop_in}\n"
         )
 
-    def answer(self, info: ContainerInfo, argv: list[str]) -> ExecResult | None:
-        if argv[:1] == ["cat"] and argv[1].endswith("idle.state"):
-            self.reads += 1
-            return ExecResult(0, self.text) if self.text else ExecResult(1, "")
-        return None
+    def answer(self, info: ContainerInfo, path: str) -> bytes | None:
+        if not path.endswith("idle.state"):
+            return None
+        self.reads += 1
+        return self.text.encode() if self.text else None
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def engine(fake_docker: FakeDocker, monkeypatch: pytest.MonkeyPatch) -> FakeEngi
 @pytest.fixture
 async def live(fake_service: Service, engine: FakeEngine) -> AsyncIterator[tuple[Seen, CheckState]]:
     seen, check = Seen(), CheckState()
-    engine.on_exec = check.answer
+    engine.on_read = check.answer
     fake_service.watch(asyncio.get_running_loop(), seen.emit)
     await seen.next(lambda e: isinstance(e, EngineStatus) and e.health == "ok")
     yield seen, check
@@ -149,7 +149,7 @@ async def test_what_runs_at_connect_is_read_at_once(fake_service: Service, engin
     """No waiting for a poll round: the first listing triggers a read."""
     seen, check = Seen(), CheckState()
     check.counting(stop_in=15)
-    engine.on_exec = check.answer
+    engine.on_read = check.answer
     fake_service.watch(asyncio.get_running_loop(), seen.emit)
     try:
         updated = await seen.next(_change("updated"))
