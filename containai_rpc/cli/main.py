@@ -9,23 +9,44 @@ import sys
 from typing import Any, NoReturn
 
 from containai_rpc import __version__
-from containai_rpc.cli import server_admin
-from containai_rpc.cli.commands import COMMANDS
+from containai_rpc.cli.commands import MODULES
+from containai_rpc.cli.commands import command as load_command
 from containai_rpc.cli.commands.base import Command, UsageError
-from containai_rpc.cli.commands.sessions import failure_code, open_session
 from containai_rpc.cli.escape import json_text, printable, printable_values
-from containai_rpc.cli.phrasing import phrase_error
-from containai_rpc.cli.process import RpcError
 from containai_rpc.cli.session import Session
-from containai_rpc.local.channel import drive
+from containai_rpc.local.channel import RpcError, drive
+
+
+def _columns() -> int:
+    """The terminal's width as `shutil.get_terminal_size` finds it, without importing
+    shutil (and its compression modules) on every `cai` call."""
+    with contextlib.suppress(ValueError):
+        if int(os.environ.get("COLUMNS", "0")) > 0:
+            return int(os.environ["COLUMNS"])
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, **kwargs: Any) -> None:
+        kwargs.setdefault("width", _columns() - 2)  # what argparse does via shutil
+        super().__init__(prog, **kwargs)
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:  # argparse would exit 2 with a usage dump
         raise UsageError(message)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Every subcommand; with `only` (the command line's subcommand), that one's arguments
+    alone, the others by name: `cai` then imports one command module, not all of them."""
     parser = _Parser(
         prog="cai",
         description="Persistent per-workspace agent containers.",
@@ -34,7 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cai {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, required=True)
-    for command in COMMANDS:
+    for name in MODULES:
+        if only is not None and name != only:
+            sub.add_parser(name)
+            continue
+        command = load_command(name)
         p = sub.add_parser(command.name, help=command.help, description=command.help)
         command.arguments(p)
         p.add_argument("--json", action="store_true", help="print the result object as JSON")
@@ -50,8 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
             )
         p.set_defaults(handler=command)
     server = sub.add_parser("server", help="show or stop the shared server")
-    server_admin.arguments(server)
-    server.set_defaults(local=server_admin.run)
+    if only in (None, "server"):
+        from containai_rpc.cli import server_admin
+
+        server_admin.arguments(server)
+        server.set_defaults(local=server_admin.run)
     return parser
 
 
@@ -213,7 +241,8 @@ def explicit_session(args: argparse.Namespace) -> bool:
 def parse(argv: list[str]) -> argparse.Namespace:
     """The arguments, with the command after `--` as `command_argv` (None: no `--`)."""
     argv, command_argv = split_command(argv)
-    args = build_parser().parse_args(argv)
+    only = argv[0] if argv and (argv[0] in MODULES or argv[0] == "server") else None
+    args = build_parser(only).parse_args(argv)
     if command_argv is not None and not args.handler.takes_command:
         raise UsageError(f"cai {args.handler.name} takes no command after --")
     args.command_argv = command_argv
@@ -223,6 +252,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def finish(args: argparse.Namespace, result: dict[str, Any], session: bool) -> int:
     """Run the result's session, or print the result; the exit status."""
     if session:
+        from containai_rpc.cli.commands.sessions import open_session
+
         return open_session(result, explicit=explicit_session(args))
     if args.json:
         view = args.handler.json_view
@@ -272,6 +303,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
         print("Use 'cai --help' for usage", file=sys.stderr)
         code = 1
     except RpcError as exc:
+        from containai_rpc.cli.commands.sessions import failure_code
+        from containai_rpc.cli.phrasing import phrase_error
+
         message, hint = phrase_error(exc.message, exc.data, argv[0])
         print(f"[ERROR] {printable(message)}", file=sys.stderr)
         if hint:

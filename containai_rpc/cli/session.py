@@ -11,18 +11,16 @@ Standard library only: no pygls, pydantic or docker on `cai`'s path, and its cal
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
-import subprocess
 import sys
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from containai_rpc.cli.process import RpcError, spawn
-from containai_rpc.local.channel import Channel, Closed
+from containai_rpc.local.channel import Channel, Closed, RpcError
 from containai_rpc.protocol.version import PROTOCOL_VERSION
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:  # subprocess and logging only for a private server: not on the shared path
+    import subprocess
 
 Confirm = Callable[[str, list[str]], str | None]
 SHARED_ENV = "CONTAINAI_SHARED_SERVER"
@@ -91,6 +89,8 @@ class Session:
                     self._detach()
         self.shared = False
         if self._proc is None:
+            from containai_rpc.cli.process import spawn
+
             self._proc = spawn(self._verbose, self._config)
         assert self._proc.stdin is not None and self._proc.stdout is not None
         stdin = self._proc.stdin
@@ -149,7 +149,9 @@ class Session:
             if message and self._on_progress is not None:
                 self._on_progress(str(message))
         elif method == "window/logMessage" and isinstance(params, dict):
-            log.debug("server: %s", params.get("message"))
+            import logging
+
+            logging.getLogger(__name__).debug("server: %s", params.get("message"))
 
     def _initialize(self) -> None:
         window: dict[str, Any] = {"workDoneProgress": self._on_progress is not None}
@@ -194,6 +196,8 @@ class Session:
         self._detach()
         proc = self._proc
         if proc is not None:
+            import subprocess
+
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:

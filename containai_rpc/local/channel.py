@@ -5,11 +5,8 @@ its answer is awaited. `cai` sends one request per process, so it needs no event
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from typing import Any, BinaryIO
-
-log = logging.getLogger(__name__)
 
 Handler = Callable[[Any], Any]
 """A server→client request's handler: params → result (None is a valid result)."""

@@ -17,9 +17,8 @@ import os
 import socket
 import stat
 import struct
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from containai_rpc import __version__
 
@@ -52,8 +51,7 @@ def env_digest(env: dict[str, str] | os._Environ[str] | None = None) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """The files of one shared server: its socket, the lock it holds while it runs, the
     lock its starters take, its log, and its info (pid, version, start time)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from containai_rpc.core.clock import Clock, system_clock
 from containai_rpc.engine import EngineSet
@@ -24,27 +25,19 @@ from containai_rpc.protocol.models import (
 )
 from containai_rpc.protocol.ssh import SshCleanupParams, SshCleanupResult
 from containai_rpc.protocol.stop import StopParams, StopResult
-from containai_rpc.service import (
-    backup,
-    backup_import,
-    doctor,
-    gc,
-    idle,
-    inventory,
-    keep,
-    run,
-    status,
-    stop,
-    templates,
-)
+from containai_rpc.service import inventory, status, templates
 from containai_rpc.service.hooks import Hooks
-from containai_rpc.service.livestate import Emit, LiveState
 from containai_rpc.service.resolve import check_names
-from containai_rpc.service.ssh_cleanup import cleanup_stale
-from containai_rpc.service.verify import SSHD_DEADLINE_S
 from containai_rpc.workspace.config import config_get
 from containai_rpc.workspace.paths import normalize_path
 from containai_rpc.workspace.userconfig import UserConfig
+
+if TYPE_CHECKING:
+    from containai_rpc.service.livestate import Emit, LiveState
+
+# The operations other than list and status, and the live state, are imported when first
+# used: a server started for one `cai list` answers it without loading run, stop, gc,
+# backup, doctor and the SSH setup first (a third of the service's import time).
 
 
 class Service:
@@ -60,7 +53,7 @@ class Service:
         engines: EngineSet | None = None,
         *,
         clock: Clock = system_clock,
-        sshd_timeout_s: float = SSHD_DEADLINE_S,
+        sshd_timeout_s: float | None = None,
     ) -> None:
         self._engines = engines
         self._clock = clock
@@ -87,6 +80,8 @@ class Service:
         their own, update the cache on `loop`, and `emit` every change (containerChanged,
         engineStatus) from there. `list` then answers from the cache."""
         if self._live is None:
+            from containai_rpc.service.livestate import LiveState
+
             self._live = LiveState(lambda: self.engines, emit)
             self._live.start(loop)
 
@@ -111,16 +106,16 @@ class Service:
             self._keep_may_have_changed()  # a re-created container drops a stale release
 
     def _run(self, p: RunParams, hooks: Hooks | None) -> RunResult:
-        return run.run(
-            self.engines,
-            p,
-            hooks or Hooks(),
-            clock=self._clock,
-            sshd_deadline_s=self._sshd_timeout_s,
-        )
+        from containai_rpc.service import run
+
+        timeout = self._sshd_timeout_s
+        deadline = {} if timeout is None else {"sshd_deadline_s": timeout}  # None: run's own
+        return run.run(self.engines, p, hooks or Hooks(), clock=self._clock, **deadline)
 
     def stop(self, p: StopParams, hooks: Hooks | None = None) -> StopResult:
         check_names(p)
+        from containai_rpc.service import stop
+
         try:
             return stop.stop(self.engines, p, hooks or Hooks())
         finally:
@@ -142,6 +137,8 @@ class Service:
         return templates.with_outdated_list(self.engines, found)
 
     def gc(self, p: GcParams, hooks: Hooks | None = None) -> GcResult:
+        from containai_rpc.service import gc
+
         try:
             return gc.gc(self.engines, p, hooks or Hooks(), clock=self._clock)
         finally:
@@ -149,6 +146,8 @@ class Service:
 
     def keep(self, p: KeepParams, hooks: Hooks | None = None) -> KeepResult:
         check_names(p)
+        from containai_rpc.service import keep
+
         config = UserConfig.load()
         try:
             return keep.keep(self._engines_for(config), p, config)
@@ -159,6 +158,8 @@ class Service:
         self, p: TargetParams, hooks: Hooks | None = None
     ) -> PostponeIdleStopResult:
         check_names(p)
+        from containai_rpc.service import idle
+
         config = UserConfig.load()
         result = idle.postpone(self._engines_for(config), p, config)
         if self._live is not None:
@@ -172,17 +173,25 @@ class Service:
 
     def doctor(self, p: DoctorParams, hooks: Hooks | None = None) -> DoctorResult:
         """Never fails for a broken config: `engines` is passed uncalled, doctor reports it."""
+        from containai_rpc.service import doctor
+
         return doctor.doctor(lambda: self.engines, p)
 
     def ssh_cleanup(self, p: SshCleanupParams, hooks: Hooks | None = None) -> SshCleanupResult:
+        from containai_rpc.service.ssh_cleanup import cleanup_stale
+
         return cleanup_stale(self.engines, dry_run=p.dry_run)
 
     def export(self, p: ExportParams, hooks: Hooks | None = None) -> ExportResult:
         check_names(p)
+        from containai_rpc.service import backup
+
         return backup.export_volume(self.engines, p, hooks or Hooks())
 
     def import_(self, p: ImportParams, hooks: Hooks | None = None) -> ImportResult:
         check_names(p)
+        from containai_rpc.service import backup_import
+
         return backup_import.import_volume(self.engines, p, hooks or Hooks())
 
     def close(self) -> None:

@@ -5,7 +5,8 @@ The original runs its best-effort parts one after another, each with its own 5 s
 shared deadline: a part still running when it expires is left behind (its exec is bounded
 by its own socket timeout), named in `partial`, and the required fields are returned
 anyway. The session probe starts once the CPU sample is taken (bounded wait), because an
-exec's CPU counts as the container's. Uptime needs no I/O (the inspect has `StartedAt`).
+exec's CPU counts as the container's; it reads the idle check's state in the same exec.
+Uptime needs no I/O (the inspect has `StartedAt`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from containai_rpc.core.ages import format_uptime, parse_docker_time
 from containai_rpc.core.clock import Clock, system_clock
-from containai_rpc.core.idle import IdleView
+from containai_rpc.core.idle import STATE_FILE, IdleView, parse_state
 from containai_rpc.core.units import bytes_size
 from containai_rpc.engine import ContainerInfo, Engine, EngineSet
 from containai_rpc.engine.stats import ResourceMonitor, ResourceUsage
@@ -31,9 +32,8 @@ from containai_rpc.protocol.models import (
     StatusResult,
     VolumeMismatch,
 )
-from containai_rpc.service.idle import read_idle
 from containai_rpc.service.inventory import required_status, target
-from containai_rpc.service.sessions import SessionCounts, detect_sessions
+from containai_rpc.service.sessions import SessionCounts, probe_sessions
 from containai_rpc.service.summary import KeepPolicy
 from containai_rpc.service.templates import with_outdated
 from containai_rpc.workspace.userconfig import UserConfig
@@ -150,20 +150,20 @@ def status(
         finally:
             sampled.set()
 
-    def sessions() -> SessionCounts | None:
+    def sessions() -> tuple[SessionCounts | None, IdleView | None]:
+        """The session counts and the idle state, from one exec."""
         # The probe's own CPU is charged to the container: keep it out of the sample.
         sampled.wait(SAMPLE_WAIT_S)
         try:
-            return detect_sessions(engine, info.id, timeout_s=DEADLINE_S)
+            counts, state = probe_sessions(engine, info.id, timeout_s=DEADLINE_S, read=STATE_FILE)
         finally:
             monitor.note(engine, info.id)
+        return counts, parse_state(state)
 
-    def idle() -> IdleView | None:
-        sampled.wait(SAMPLE_WAIT_S)
-        return read_idle(engine, info.id)
-
-    parts = {"sessions": sessions, "resources": resources, "idle": idle}
-    done, cut = run_parts(parts, DEADLINE_S)
+    done, cut = run_parts({"sessions": sessions, "resources": resources}, DEADLINE_S)
+    done["sessions"], done["idle"] = done.get("sessions") or (None, None)
+    if "sessions" in cut:
+        cut.append("idle")
     return result.model_copy(update=best_effort(done, cut, info, clock))
 
 
