@@ -14,6 +14,7 @@ import type { Deps } from './commands/deps';
 import { showError } from './commands/feedback';
 import { idleWarning } from './commands/session';
 import { commandOf, registerCommands } from './commands/table';
+import { watchTemplates } from './templateWatch';
 
 let active: { conn: Connection; deps: Deps } | undefined;
 
@@ -65,6 +66,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<{ conn
     view.onDidChangeVisibility((e) => {
       if (e.visible) void conn.relist();
     }),
+    // `outdated` is not pushed: re-list after a template edit
+    watchTemplates(() => conn.relist()),
     ...registerCommands({
       deps,
       statusView,

@@ -154,7 +154,7 @@ export async function faults(c: Ctx, first: { id: string; volume: string }, stal
 
   await step('two contexts, one dead: Restart Server, the tree shows the dead one as an error group, the status bar the workspace\'s own', async () => {
     fs.mkdirSync(path.dirname(e.containaiConfig), { recursive: true });
-    fs.writeFileSync(e.containaiConfig, `[engine]\ncontexts = ["${DEAD_CONTEXT}"]\n`);
+    fs.appendFileSync(e.containaiConfig, `\n[engine]\ncontexts = ["${DEAD_CONTEXT}"]\n`);
     await wb.runPaletteCommand(page, 'ContainAI: Restart Server');
     await view.locator(`.monaco-list-row[aria-label^="context ${DEAD_CONTEXT}, unreachable"]`).first().waitFor({ state: 'visible', timeout: 30_000 });
     await view.locator('.monaco-list-row[aria-label^="context default,"]').first().waitFor({ state: 'visible', timeout: 10_000 });

@@ -10,10 +10,11 @@ import * as util from 'node:util';
 import type { Locator, Page } from 'playwright-core';
 import type { EngineProxy } from './engineProxy';
 import type { Steps } from './run';
-import { containersOf, docker, EXT_ROOT, inspect, SERVER, type E2eEnv } from './setup';
+import { containersOf, docker, EXT_ROOT, IMAGE, inspect, SERVER, type E2eEnv } from './setup';
 import * as wb from './workbench';
 import { faults } from './faults';
 import { packRemoteSshStub } from './remoteSshStub';
+import { templateAndIdle, useTemplate } from './templateIdle';
 
 export interface ScenarioArgs {
   page: Page;
@@ -59,12 +60,17 @@ export async function scenario(a: ScenarioArgs): Promise<void> {
   const snap = (slug: string): Promise<string> => wb.shot(page, a.results, `${String(++n).padStart(2, '0')}-${slug}.png`);
 
   // in the background while the workbench loads: awaited by the garbage collection step
+  // the workspace's container is built from a template (edited later: outdated)
+  useTemplate(e, IMAGE);
   const stale = step('a stopped container of another workspace exists (for garbage collection)', async () => {
     const cai = path.join(path.dirname(SERVER), 'cai');
     // straight to the engine (this process relays the proxy: a synchronous call through it would hang)
     const env: NodeJS.ProcessEnv = { ...process.env, ...e.serverEnv, CONTAINAI_IMAGE: 'containai-test-tiny:latest' };
     delete env.DOCKER_HOST;
-    await execFile(cai, ['run', '--json', '-w', e.otherWs], { env, timeout: 60_000 });
+    // its own (empty) config: not the workspace's template
+    const plain = path.join(e.scratch, 'plain-config.toml');
+    fs.writeFileSync(plain, '');
+    await execFile(cai, ['run', '--json', '--config', plain, '-w', e.otherWs], { env, timeout: 60_000 });
     await execFile(cai, ['stop', '-w', e.otherWs], { env, timeout: 60_000 });
     const ids = containersOf(e.otherWs);
     if (ids.length !== 1 || inspect(ids[0]!).state !== 'exited') throw new Error(`expected one stopped container for ${e.otherWs}`);
@@ -263,7 +269,8 @@ export async function scenario(a: ScenarioArgs): Promise<void> {
   await wb.runPaletteCommand(page, 'View: Close All Editors');
 
   await keepUnkeep(c);
-  await faults(c, first, stale);
+  await templateAndIdle(c);
+  await faults(c, inspect(name), stale);
 }
 
 async function keepUnkeep(c: Ctx): Promise<void> {

@@ -73,6 +73,8 @@ export interface E2eEnv {
   containaiConfig: string;
   /** a volume this run created, removed at the end */
   trackVolume(name: string): void;
+  /** an image this run built (a template's), removed at the end */
+  trackImage(id: string): void;
   cleanup(): string;
 }
 
@@ -127,6 +129,7 @@ export function makeEnvironment(scratch: string, node24: string, dockerHost: str
     ),
   );
   const volumes = new Set<string>();
+  const images = new Set<string>();
   return {
     scratch,
     home,
@@ -138,6 +141,7 @@ export function makeEnvironment(scratch: string, node24: string, dockerHost: str
     serverEnv: { ...serverEnv, ...xdg },
     containaiConfig: path.join(home, '.config', 'containai', 'config.toml'),
     trackVolume: (name) => void (name && volumes.add(name)),
+    trackImage: (id) => void (id && images.add(id)),
     cleanup: () => {
       const ids = [...containersOf(ws), ...containersOf(otherWs)];
       if (ids.length) docker('rm', '-f', ...ids);
@@ -150,7 +154,15 @@ export function makeEnvironment(scratch: string, node24: string, dockerHost: str
           return false;
         }
       });
-      return `${ids.length} container(s), ${gone.length} volume(s)`;
+      const imagesGone = [...images].filter((i) => {
+        try {
+          docker('rmi', '-f', i);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      return `${ids.length} container(s), ${gone.length} volume(s), ${imagesGone.length} image(s)`;
     },
   };
 }

@@ -6,6 +6,7 @@ import { actionsFor, ageText, contextValue, formatDuration, rowDescription, stat
 import { statusBarView, treeMessage } from '../../src/model/statusView';
 import { describeError } from '../../src/model/errors';
 import { serverLaunch } from '../../src/model/serverCommand';
+import { templatesDir } from '../../src/model/templates';
 import { compact } from '../../src/rpc';
 import type { ContainerSummary } from '../../src/protocol';
 
@@ -279,5 +280,14 @@ describe('serverLaunch', () => {
 describe('compact', () => {
   it('omits undefined and null fields (optional fields are omitted on the wire)', () => {
     assert.deepEqual(compact({ a: 1, b: undefined, c: null, d: false }), { a: 1, d: false });
+  });
+});
+
+describe('templatesDir (watched so a template edit re-lists: outdated is not pushed)', () => {
+  it('is under XDG_CONFIG_HOME, else ~/.config; a relative XDG_CONFIG_HOME is ignored', () => {
+    assert.equal(templatesDir({ HOME: '/home/me', XDG_CONFIG_HOME: '/x/conf' }), '/x/conf/containai/templates');
+    assert.equal(templatesDir({ HOME: '/home/me' }), '/home/me/.config/containai/templates');
+    assert.equal(templatesDir({ HOME: '/home/me', XDG_CONFIG_HOME: 'rel' }), '/home/me/.config/containai/templates');
+    assert.equal(templatesDir({}), undefined);
   });
 });
