@@ -109,6 +109,16 @@ export class ContainerStore {
   }
 
   applyList(result: ListResult): void {
+    // a re-list that finds nothing new (window focus, a template edit that changed nothing
+    // listed) does not re-render: a click landing on a re-rendered row would be lost
+    const same =
+      this.loadedValue &&
+      this.listErrorValue === undefined &&
+      JSON.stringify(result.errors ?? []) === JSON.stringify(this.listErrorsValue) &&
+      result.containers.length === this.byKey.size &&
+      result.containers.every((c) => JSON.stringify(c) === JSON.stringify(this.byKey.get(key(c))));
+    this.revisionValue = result.revision;
+    if (same) return;
     this.byKey.clear();
     for (const c of result.containers) this.byKey.set(key(c), c);
     this.revisionValue = result.revision;

@@ -155,6 +155,18 @@ describe('ContainerStore', () => {
     assert.equal(fired, 2);
   });
 
+  it('a re-list with nothing new does not re-render (and keeps the revision)', () => {
+    const s = readyStore([summary()], 5);
+    let fired = 0;
+    s.onDidChange(() => fired++);
+    s.applyList({ revision: 7, containers: [summary()] });
+    assert.equal(fired, 0);
+    assert.equal(s.revision, 7);
+    s.applyList({ revision: 8, containers: [summary({ outdated: true })] });
+    assert.equal(fired, 1);
+    assert.equal(s.current()?.outdated, true);
+  });
+
   it('a change before any list is a gap', () => {
     const s = new ContainerStore(WS);
     s.setServerState('running');
