@@ -198,8 +198,17 @@ export async function scenario(a: ScenarioArgs): Promise<void> {
   else {
     await step('Open Agent Session…: pick the agent, the terminal runs the server\'s session argv (claude runs in the container)', async () => {
       await wb.dismissNotifications(page);
-      await wb.contextAction(page, view, name, 'Open Agent Session…');
-      await wb.pickQuickItem(page, /^claude$/);
+      // the quick pick closes when something takes the focus first (the shared engine's
+      // other containers re-render the tree): open it again; a failed pick clicked nothing
+      for (let attempt = 1; ; attempt++) {
+        await wb.contextAction(page, view, name, 'Open Agent Session…');
+        const picked = await wb.pickQuickItem(page, /^claude$/).then(() => true, (err: unknown) => {
+          if (attempt === 3) throw err;
+          return false;
+        });
+        if (picked) break;
+        await page.keyboard.press('Escape');
+      }
       await wb.until('claude running as agent in the container', () => {
         try {
           return containerExec(name, 'pgrep -u agent -f claude') !== '';

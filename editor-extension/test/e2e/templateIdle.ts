@@ -27,6 +27,7 @@ export function useTemplate(e: E2eEnv, image: string): void {
   fs.mkdirSync(path.dirname(dockerfile(e)), { recursive: true });
   fs.writeFileSync(dockerfile(e), `FROM ${image}\nLABEL e2e.template-revision=1\n`);
   writeConfig(e, false);
+  e.trackImage(`containai-template-${templateName(e)}:local`);
 }
 
 function writeConfig(e: E2eEnv, idle: boolean): void {
@@ -117,6 +118,7 @@ export async function templateAndIdle(c: Ctx): Promise<void> {
     if (inspect(name).state !== 'running') throw new Error(`docker says ${inspect(name).state} after Keep Running`);
     const s = await wb.statusState(page);
     if (s?.state !== 'running') throw new Error(`status bar: ${s?.label}`);
+    await wb.statusHover(page, /Stops when idle at/, 10_000);
   });
   await c.snap('idle-stop-postponed');
 
