@@ -133,8 +133,9 @@ export async function templateAndIdle(c: Ctx): Promise<void> {
   // the rest of the run needs it running and without the short idle stop: run applies the
   // configured period (off) to the container again
   writeConfig(e, false);
-  await step('Start after the idle stop: running again, the idle stop off', async () => {
-    await wb.inlineAction(view, name, 'Start');
+  await step('"ContainAI: Run" after the idle stop: running again, the idle stop off', async () => {
+    // the palette, not the row: other suites' containers come and go in this tree
+    await wb.runPaletteCommand(page, 'ContainAI: Run');
     await wb.waitStatus(page, ['running'], 60_000);
     await wb.until('idle stop off in the container', () => {
       const s = idleState(name);
