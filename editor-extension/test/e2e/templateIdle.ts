@@ -11,8 +11,12 @@ import type { Ctx } from './scenario';
 import { docker, inspect, type E2eEnv } from './setup';
 import * as wb from './workbench';
 
-/** A short idle period: the warning comes a quarter of it ahead (6 s), checks every 2 s. */
-const IDLE = { stop: 24, check: 2, warning: 6 };
+/**
+ * A short idle period: the warning comes a quarter of it ahead (10 s: the server reads every
+ * running container of the shared engine per round, which takes seconds on a busy machine),
+ * checks every 2 s.
+ */
+const IDLE = { stop: 40, check: 2, warning: 10 };
 
 export function templateName(e: E2eEnv): string {
   return `e2e${path.basename(e.ws).slice(3)}`;
