@@ -46,7 +46,7 @@ function imageOf(name: string): string {
 /** The container's idle check state (written by the check itself, inside the container). */
 function idleState(name: string): { autoStopAt: number; counting: boolean } | undefined {
   try {
-    const text = docker('exec', name, 'cat', '/run/containai/idle.state');
+    const text = docker('exec', name, 'cat', '/var/lib/containai/idle.state');
     const v = Object.fromEntries(text.split('\n').map((l) => l.split('=')).filter((kv) => kv.length === 2).map(([k, x]) => [k!.trim(), Number(x)]));
     return v.auto_stop_at !== undefined ? { autoStopAt: v.auto_stop_at, counting: v.idle_stop! > 0 && v.active === 0 } : undefined;
   } catch {
