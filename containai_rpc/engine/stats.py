@@ -161,6 +161,7 @@ def read_host(layout: Layout) -> CgroupReading | None:
 _INSIDE = (v1_layout(""), v2_layout(""))
 _INSIDE_PATHS = " ".join(p for layout in _INSIDE for p in layout.paths)
 _INSIDE_MARK = "--containai-second-sample--"
+_INSIDE_READ = f"grep -H '' {_INSIDE_PATHS}"
 _INSIDE_SCRIPT = (
     f"grep -H '' {_INSIDE_PATHS}; sleep {MIN_INTERVAL_S}; "
     f"echo {_INSIDE_MARK}; grep -H '' {_INSIDE_PATHS}"
@@ -333,9 +334,7 @@ class ResourceMonitor:
 
 def read_inside(engine: Engine, container_id: str, timeout_s: float) -> CgroupReading | None:
     """One reading of the container's own cgroup: one exec, no wait."""
-    result = engine.exec(
-        container_id, ["sh", "-c", f"grep -H '' {_INSIDE_PATHS}"], timeout_s=timeout_s
-    )
+    result = engine.exec(container_id, ["sh", "-c", _INSIDE_READ], timeout_s=timeout_s)
     return parse_inside(result.output)
 
 

@@ -26,6 +26,10 @@ from containai_rpc.workspace.userconfig import UserConfig
 
 POLL_S = 60.0
 MIN_DELAY_S = 0.5
+NEW_RETRY_S = 2.0
+"""A container seen running for less than NEW_WINDOW_S without an idle state yet (its check
+has not written one) is read again after NEW_RETRY_S, not after a whole POLL_S."""
+NEW_WINDOW_S = 60.0
 
 Key = tuple[str, str]
 Submit = Callable[[Callable[[], Any], Callable[[Any], None]], None]
@@ -50,6 +54,7 @@ class IdleMonitor:
         self._busy = False
         self._again = False
         self._warned: set[tuple[Key, int]] = set()
+        self._first_seen: dict[Key, float] = {}
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -101,6 +106,8 @@ class IdleMonitor:
             change = self._cache.set_idle(*key, view.wire() if view is not None else None)
             if change is not None:
                 self._emit(change)
+            if view is None and now - self._first_seen.setdefault(key, now) < NEW_WINDOW_S:
+                delay = min(delay, NEW_RETRY_S)
             if view is None or not view.enabled:
                 continue
             delay = min(delay, float(view.check_s))
@@ -114,6 +121,7 @@ class IdleMonitor:
                 delay = min(delay, warn_at - now)
         live = set(views)
         self._warned = {w for w in self._warned if w[0] in live}
+        self._first_seen = {k: t for k, t in self._first_seen.items() if k in live}
         if self._again:
             self._again, delay = False, 0.0
         self._schedule(max(MIN_DELAY_S, delay))
