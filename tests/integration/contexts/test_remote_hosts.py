@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import pty
 import queue
-import select
 import shutil
 import signal
 import socket
@@ -29,6 +27,7 @@ from containai_rpc.engine.contexts import SSH_PROBE_TIMEOUT_S
 from tests.support.docker_cli import cai_json
 from tests.support.engines import SYSTEMD_IMAGE
 from tests.support.lsp_client import start_server, stop_server
+from tests.support.pty_session import PtyCai
 from tests.support.waiting import poll
 
 pytestmark = pytest.mark.engine
@@ -61,36 +60,6 @@ def test_one_connection_serves_every_request(sandbox, remote_hosts):
     finally:
         engines.close()
     assert not tunnel.socket.parent.exists()
-
-
-def _on_pty(argv: list[str], env: dict[str, str], cwd: Path, typed: bytes) -> tuple[int, str]:
-    """argv with stdin/stdout/stderr on a pty: type `typed` once it runs, read to the end."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=slave)
-    os.close(slave)
-    os.write(master, typed)  # the pty buffers it until the shell reads
-    seen = b""
-    deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if ready:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:  # EIO: the child closed the pty
-                    break
-                if not chunk:
-                    break
-                seen += chunk
-            elif proc.poll() is not None:
-                break
-        code = proc.wait(timeout=30)
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return code, seen.decode(errors="replace")
 
 
 def test_a_systemd_container_on_a_remote_host_is_reached_through_it(
@@ -139,12 +108,12 @@ def test_a_systemd_container_on_a_remote_host_is_reached_through_it(
     assert f"[127.0.0.1]:{port} {kind} {key}" in known
     remote.close()
 
-    code, seen = _on_pty(
-        [sys.executable, "-m", "containai_rpc.cli", "shell", "--workspace", str(ws)],
-        sandbox.env,
-        ws,
-        b"tty && echo on-$((40+2)) && pwd; exit\n",
-    )
+    shell = PtyCai(sandbox, ws, "shell", "--workspace", str(ws))
+    try:
+        shell.send(b"tty && echo on-$((40+2)) && pwd; exit\n")  # buffered until it reads
+        code, seen = shell.wait(), shell.text
+    finally:
+        shell.close()
     assert code == 0, seen
     assert "/dev/pts/" in seen and "on-42" in seen and "/home/agent/workspace" in seen
     executed = subprocess.run(

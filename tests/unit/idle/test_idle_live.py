@@ -22,26 +22,8 @@ from containai_rpc.protocol.models import (
 )
 from containai_rpc.service import Service
 from containai_rpc.service import watch as watch_module
-from containai_rpc.service.livestate import LiveEvent
 from tests.support.fake_engine import FakeDocker, FakeEngine
-
-TIMEOUT_S = 5.0
-
-
-class Seen:
-    def __init__(self) -> None:
-        self.all: list[LiveEvent] = []
-        self._queue: asyncio.Queue[LiveEvent] = asyncio.Queue()
-
-    def emit(self, event: LiveEvent) -> None:
-        self.all.append(event)
-        self._queue.put_nowait(event)
-
-    async def next(self, where: Callable[[Any], bool]) -> Any:
-        async with asyncio.timeout(TIMEOUT_S):
-            while not where(event := await self._queue.get()):
-                pass
-            return event
+from tests.support.live_events import TIMEOUT_S, Events
 
 
 class CheckState:
@@ -75,8 +57,10 @@ def engine(fake_docker: FakeDocker, monkeypatch: pytest.MonkeyPatch) -> FakeEngi
 
 
 @pytest.fixture
-async def live(fake_service: Service, engine: FakeEngine) -> AsyncIterator[tuple[Seen, CheckState]]:
-    seen, check = Seen(), CheckState()
+async def live(
+    fake_service: Service, engine: FakeEngine
+) -> AsyncIterator[tuple[Events, CheckState]]:
+    seen, check = Events(), CheckState()
     engine.on_read = check.answer
     fake_service.watch(asyncio.get_running_loop(), seen.emit)
     await seen.next(lambda e: isinstance(e, EngineStatus) and e.health == "ok")
@@ -91,14 +75,14 @@ def _change(kind: str) -> Callable[[Any], bool]:
 
 
 async def test_countdown_warning_postpone_and_idle_reason(
-    live: tuple[Seen, CheckState], engine: FakeEngine, fake_service: Service
+    live: tuple[Events, CheckState], engine: FakeEngine, fake_service: Service
 ):
     seen, check = live
     check.counting(stop_in=15)  # far from the 5 s warning lead of a 20 s period
     fake_service.postpone_idle_stop(TargetParams(container="app-main"))  # reads at once
     updated = await seen.next(_change("updated"))
     assert updated.container.idle_stop == "20s" and updated.container.auto_stop_at
-    assert not any(isinstance(e, IdleWarning) for e in seen.all)
+    assert not any(isinstance(e, IdleWarning) for e in seen.seen)
 
     check.counting(stop_in=3)  # the next read is due within one check interval
     warning = await seen.next(lambda e: isinstance(e, IdleWarning))
@@ -107,7 +91,7 @@ async def test_countdown_warning_postpone_and_idle_reason(
     async with asyncio.timeout(TIMEOUT_S):  # two more reads of the same stop time
         while check.reads < reads + 2:
             await asyncio.sleep(0.05)
-    assert sum(isinstance(e, IdleWarning) for e in seen.all) == 1  # once per stop time
+    assert sum(isinstance(e, IdleWarning) for e in seen.seen) == 1  # once per stop time
 
     info = engine.by_name("app-main")
     engine.files[(info.id, MARKER_FILE)] = f"{int(time.time())}\n".encode()
@@ -119,7 +103,7 @@ async def test_countdown_warning_postpone_and_idle_reason(
 
 
 async def test_a_stop_without_the_marker_has_no_reason(
-    live: tuple[Seen, CheckState], engine: FakeEngine
+    live: tuple[Events, CheckState], engine: FakeEngine
 ):
     seen, _ = live
     engine.set_state("app-main", "exited")
@@ -129,7 +113,7 @@ async def test_a_stop_without_the_marker_has_no_reason(
 
 
 async def test_a_busy_container_shows_no_countdown(
-    live: tuple[Seen, CheckState], fake_service: Service
+    live: tuple[Events, CheckState], fake_service: Service
 ):
     seen, check = live
     check.counting(stop_in=15)
@@ -147,7 +131,7 @@ async def test_a_busy_container_shows_no_countdown(
 
 async def test_what_runs_at_connect_is_read_at_once(fake_service: Service, engine: FakeEngine):
     """No waiting for a poll round: the first listing triggers a read."""
-    seen, check = Seen(), CheckState()
+    seen, check = Events(), CheckState()
     check.counting(stop_in=15)
     engine.on_read = check.answer
     fake_service.watch(asyncio.get_running_loop(), seen.emit)
