@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `tests.support` imports however pytest was started
     sys.path.insert(0, str(ROOT))
 
+from tests.support import leftovers  # noqa: E402
 from tests.support.engines import (  # noqa: E402
     GIT_ENV,
     SYSTEMD_IMAGE,
@@ -33,12 +34,16 @@ __all__ = ["GIT_ENV", "SYSTEMD_IMAGE", "TINY_IMAGE", "Daemon", "Sandbox"]
 
 
 @pytest.fixture(scope="session")
-def docker_client() -> Iterator[docker.DockerClient]:
+def docker_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[docker.DockerClient]:
+    """The main engine, first rid of what killed test runs left on it."""
     client = docker.from_env(timeout=120)
     try:
         client.ping()
     except docker.errors.DockerException as exc:  # pragma: no cover - set-up problem
         pytest.fail(f"No Docker engine answers ({exc}); run 'make setup'")
+    leftovers.claim(tmp_path_factory.getbasetemp())
+    for line in leftovers.reap(client):
+        print(f"\nleftovers of an earlier test run removed: {line}", file=sys.stderr)
     yield client
     client.close()
 

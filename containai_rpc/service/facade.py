@@ -134,7 +134,8 @@ class Service:
             if self._live is not None
             else inventory.list_containers(self.engines, p)
         )
-        return templates.with_outdated_list(self.engines, found)
+        cached = self._live.cache.info if self._live is not None else None
+        return templates.with_outdated_list(self.engines, found, cached)
 
     def gc(self, p: GcParams, hooks: Hooks | None = None) -> GcResult:
         from containai_rpc.service import gc

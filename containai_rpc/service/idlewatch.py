@@ -130,7 +130,8 @@ class IdleMonitor:
         if (key, view.auto_stop_at) in self._warned:
             return
         self._warned.add((key, view.auto_stop_at))
-        name = self._cache.name_of(*key) or key[1][:12]
+        info = self._cache.info(*key)
+        name = info.name if info is not None else key[1][:12]
         stop_at = rfc3339(view.auto_stop_at)
         self._emit(IdleWarning(container_name=name, context=key[0], auto_stop_at=stop_at))
 

@@ -130,10 +130,11 @@ class LiveCache:
                 self._idle.pop((context, container_id), None)
             return self._put(context, entry)
 
-    def name_of(self, context: str, container_id: str) -> str | None:
+    def info(self, context: str, container_id: str) -> ContainerInfo | None:
+        """The cached inspect of a container (None: not cached)."""
         with self._lock:
             entry = self._entries.get(context, {}).get(container_id)
-            return entry.info.name if entry is not None else None
+            return entry.info if entry is not None else None
 
     def running(self) -> list[tuple[str, str]]:
         """(context, id) of every cached running container."""

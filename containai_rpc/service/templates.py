@@ -11,6 +11,7 @@ are reported;
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -34,6 +35,7 @@ from containai_rpc.workspace.templates import (
 
 IMAGE_REPOSITORY = "containai"
 S = TypeVar("S", bound=ContainerSummary)
+CachedInfo = Callable[[str, str], ContainerInfo | None]  # (context, id) → cached inspect
 _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -117,23 +119,44 @@ def template_labels(template: Template) -> dict[str, str]:
     return {TEMPLATE_LABEL: template.name, TEMPLATE_HASH_LABEL: template.fingerprint}
 
 
-def outdated_reason(engine: Engine, info: ContainerInfo) -> str | bool | None:
+@dataclass
+class Reads:
+    """What the outdated check reads: template files and image layers. One `list`
+    answer shares one, so containers of the same template read its Dockerfile, and
+    inspect its base and their common image, once."""
+
+    templates: dict[str, Template | None] = field(default_factory=dict)
+    layers: dict[tuple[str, str], tuple[str, ...] | None] = field(default_factory=dict)
+
+    def template(self, name: str) -> Template | None:
+        if name not in self.templates:
+            self.templates[name] = current_template(name)
+        return self.templates[name]
+
+    def image_layers(self, engine: Engine, image: str) -> tuple[str, ...] | None:
+        key = (engine.context, image)
+        if key not in self.layers:
+            self.layers[key] = engine.image_layers(image)
+        return self.layers[key]
+
+
+def outdated_reason(
+    engine: Engine, info: ContainerInfo, reads: Reads | None = None
+) -> str | bool | None:
     """Why a template's container is outdated; False: current; None: unknown, or not
     built from a template."""
+    reads = reads or Reads()
     name = info.labels.get(TEMPLATE_LABEL)
-    template = current_template(name) if name is not None else None
+    template = reads.template(name) if name is not None else None
     if template is None:
         return None
     if info.labels.get(TEMPLATE_HASH_LABEL) != template.fingerprint:
         return f"template '{template.name}' changed since the container was created"
-    return _base_changed(engine, info, template)
-
-
-def _base_changed(engine: Engine, info: ContainerInfo, template: Template) -> str | bool | None:
-    base, name = template.base, template.name
+    base = template.base
     if base is None or info.image_id is None:
         return False
-    base_layers, own = engine.image_layers(base), engine.image_layers(info.image_id)
+    base_layers = reads.image_layers(engine, base)
+    own = reads.image_layers(engine, info.image_id)
     if base_layers is None or own is None:
         return None
     if own[: len(base_layers)] != base_layers:
@@ -141,10 +164,10 @@ def _base_changed(engine: Engine, info: ContainerInfo, template: Template) -> st
     return False
 
 
-def with_outdated(engine: Engine, info: ContainerInfo, summary: S) -> S:
+def with_outdated(engine: Engine, info: ContainerInfo, summary: S, reads: Reads | None = None) -> S:
     """The summary with `outdated` (and its reason) filled in; engine trouble: unknown."""
     try:
-        found = outdated_reason(engine, info)
+        found = outdated_reason(engine, info, reads)
     except DomainError:
         found = None
     if found is None:
@@ -153,18 +176,22 @@ def with_outdated(engine: Engine, info: ContainerInfo, summary: S) -> S:
     return summary.model_copy(update=update)
 
 
-def with_outdated_list(engines: EngineSet, result: ListResult) -> ListResult:
-    """`list` with `outdated` for the containers built from a template (one inspect each)."""
-    marked = []
+def with_outdated_list(
+    engines: EngineSet, result: ListResult, cached: CachedInfo | None = None
+) -> ListResult:
+    """`list` with `outdated` for the containers built from a template: their inspect from
+    the live cache when it has it, and each template and image read once per answer."""
+    reads, marked = Reads(), []
     for summary in result.containers:
         info = None
         if summary.template:
             engine = engines.get(summary.context)
+            info = cached(summary.context, summary.id) if cached is not None else None
             try:
-                info = engine.inspect(summary.id)
+                info = info or engine.inspect(summary.id)
             except DomainError:
                 info = None  # its engine went away meanwhile: unknown
-        marked.append(summary if info is None else with_outdated(engine, info, summary))
+        marked.append(summary if info is None else with_outdated(engine, info, summary, reads))
     return result.model_copy(update={"containers": marked})
 
 

@@ -12,6 +12,8 @@ eval "$("$EXT/scripts/setup-e2e.sh")"
 
 # the engine and the test image are the project's own setup (idempotent, fast when warm)
 if [[ -x "$ROOT/scripts/engine.sh" ]]; then "$ROOT/scripts/engine.sh"; fi
+# what killed test runs left on the engine (their stale containers would show in gc)
+if [[ -x "$ROOT/.venv/bin/python" ]]; then (cd "$ROOT" && .venv/bin/python -m tests.support.leftovers); fi
 IMAGE="${CONTAINAI_E2E_IMAGE:-containai:latest}"
 if ! docker image inspect "$IMAGE" >/dev/null 2>&1 && [[ -x "$ROOT/scripts/images.sh" ]]; then
   "$ROOT/scripts/images.sh"

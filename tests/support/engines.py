@@ -216,7 +216,19 @@ class Daemon:
         save.wait()
 
     def client(self) -> docker.DockerClient:
-        return docker.DockerClient(base_url=self.host, version="auto", timeout=60)
+        """A client once the daemon answers; if its dockerd has died, say so with the
+        end of its log (a refused socket alone does not say why)."""
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                return docker.DockerClient(base_url=self.host, version="auto", timeout=60)
+            except docker.errors.DockerException:
+                died = self.proc is not None and self.proc.poll() is not None
+                if died or time.monotonic() > deadline:
+                    log = (self.root / "dockerd.log").read_text(errors="replace")[-3000:]
+                    state = "exited" if died else "does not answer"
+                    raise RuntimeError(f"dedicated dockerd {state}; its log ends:\n{log}") from None
+                time.sleep(0.1)  # bounded poll: dockerd has no readiness signal
 
     def destroy(self) -> None:
         """Remove its containers, stop it, delete its namespace and files."""

@@ -78,7 +78,19 @@ export interface E2eEnv {
   cleanup(): string;
 }
 
+/**
+ * Claim the scratch folder for this process (pid and its kernel start time, field 22 of
+ * /proc/<pid>/stat): the project's leftovers reaper (tests/support/leftovers.py, run before
+ * the e2e) removes containers of scratch folders whose owner is gone, a killed run's.
+ */
+function claimScratch(scratch: string): void {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const started = stat.slice(stat.lastIndexOf(')') + 1).trim().split(/\s+/)[19];
+  fs.writeFileSync(path.join(scratch, '.cai-test-owner'), `${process.pid} ${started}\n`);
+}
+
 export function makeEnvironment(scratch: string, node24: string, dockerHost: string): E2eEnv {
+  claimScratch(scratch);
   const home = path.join(scratch, 'home');
   const userData = path.join(scratch, 'user-data');
   const extDir = path.join(scratch, 'extensions');

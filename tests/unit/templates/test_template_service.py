@@ -12,7 +12,7 @@ import pytest
 from containai_rpc.errors import DomainError
 from containai_rpc.protocol.models import ListParams, RunParams, StatusParams
 from containai_rpc.service import Service
-from containai_rpc.service.templates import choose_image
+from containai_rpc.service.templates import choose_image, with_outdated_list
 from containai_rpc.workspace.config import Settings
 from containai_rpc.workspace.templates import templates_dir
 from tests.support.fake_engine import FakeDocker
@@ -197,3 +197,26 @@ def test_default_uses_a_container_made_before_templates_another_template_does_no
         fake_service.run(RunParams(workspace=ws, template="web"))
     assert other.value.reason == "templateMismatch"
     assert "not built from a template" in other.value.message
+
+
+def test_list_reads_each_template_and_image_once_and_uses_cached_inspects(
+    fake_service: Service, fake_docker: FakeDocker, engine, workspaces
+):
+    """`list` runs often (every `cai list`, every tree refresh): containers of one
+    template share its Dockerfile read and its base's inspect; a cached inspect is used."""
+    write_template("web", f"FROM {BASE}\nRUN one\n")
+    for name in ("one", "two", "three"):
+        fake_service.run(RunParams(workspace=str(workspaces(name)), template="web"))
+    listing = fake_service.list(ListParams())
+    infos = {c.id: engine.inspect(c.id) for c in listing.containers}
+    images = {info.image_id for info in infos.values() if info is not None}
+    engine.calls.clear()
+
+    marked = with_outdated_list(
+        fake_docker.engine_set(), listing, lambda _ctx, cid: infos.get(cid)
+    )
+
+    assert [c.outdated for c in marked.containers] == [False, False, False]
+    assert not engine.called("inspect")
+    layers = [call.args[0] for call in engine.called("image_layers")]
+    assert sorted(layers) == sorted([BASE, *images])
