@@ -52,7 +52,7 @@ export function contextChoices(engines: readonly EngineStatusParams[], container
   const reachable = reachableContexts(engines).sort((a, b) => Number(b.context === selected) - Number(a.context === selected) || a.context.localeCompare(b.context));
   return reachable.map((e) => {
     const bits = [plural(containers.filter((c) => c.context === e.context).length, 'ContainAI container')];
-    if (e.context === selected) bits.unshift('default');
+    if (e.context === selected) bits.unshift('selected');
     if (existing?.context === e.context) bits.push(`holds ${existing.name}`);
     return { context: e.context, label: e.context, description: bits.join(' · '), detail: e.endpoint };
   });

@@ -69,7 +69,7 @@ describe('what Run offers', () => {
     assert.deepEqual(
       choices.map((c) => [c.label, c.description, c.detail]),
       [
-        ['near', 'default · 2 ContainAI containers', 'unix:///run/near.sock'],
+        ['near', 'selected · 2 ContainAI containers', 'unix:///run/near.sock'],
         ['default', 'no ContainAI containers', 'unix:///run/default.sock'],
         ['zeta', '1 ContainAI container', 'unix:///run/zeta.sock'],
       ],
@@ -78,7 +78,7 @@ describe('what Run offers', () => {
 
   it('names the context that holds the workspace\'s container', () => {
     const choices = contextChoices(THREE, [summary()], 'default', { name: 'myapp-main', context: 'default' });
-    assert.equal(choices[0]!.description, 'default · 1 ContainAI container · holds myapp-main');
+    assert.equal(choices[0]!.description, 'selected · 1 ContainAI container · holds myapp-main');
   });
 });
 
