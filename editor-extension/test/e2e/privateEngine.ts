@@ -4,8 +4,8 @@
  * host's namespace fights the main one over docker0), holding only the tiny test image.
  * A context pointing at the main engine under another name would not do: the server would
  * list every container twice, and the workspace's container in "both" contexts makes the
- * next run ambiguous. Cost: about 0.2 s to start, 0.2 s to load the image, a few seconds to
- * stop (its containerd), at the end of the run.
+ * next run ambiguous. Cost: about 0.2 s to start, 0.2 s to load the image, about a second
+ * to stop (its containerd), at the end of the run.
  */
 import * as cp from 'node:child_process';
 import * as fs from 'node:fs';
