@@ -4,6 +4,7 @@ import type { ContainerSummary, RunParams, RunResult, StopResult } from '../prot
 import { reasonOf } from '../model/errors';
 import type { Deps } from './deps';
 import { button, containerOf, isWorkspaceTarget, reconciling, reportError, resolveTarget, targetName, targetParams, withProgress, type Target } from './feedback';
+import { chooseContext } from './placement';
 import { copySshCommand, openShell } from './ssh';
 
 export type RunMode = 'run' | 'fresh' | 'reset';
@@ -26,6 +27,11 @@ async function confirmed(title: string, detail: string, yes: string): Promise<bo
 export async function run(deps: Deps, arg: unknown, mode: RunMode = 'run', extra: Partial<RunParams> = {}): Promise<RunResult | undefined> {
   const t = resolveTarget(deps, arg);
   if (!t) return undefined;
+  if (mode === 'run' && t.kind === 'workspace' && extra.context === undefined) {
+    const placed = await chooseContext(deps, t.workspace, false);
+    if (!placed) return undefined;
+    if (placed.context !== undefined) extra = { ...extra, context: placed.context };
+  }
   const name = targetName(deps, t);
   const existing = containerOf(deps, t);
   if (mode === 'reset' || (mode === 'fresh' && existing)) {
@@ -64,6 +70,14 @@ export async function run(deps: Deps, arg: unknown, mode: RunMode = 'run', extra
   } finally {
     if (mine) deps.store.setPending(undefined);
   }
+}
+
+/** "Run on Context…": the workspace's container on the context picked, always asked. */
+export async function runOnContext(deps: Deps): Promise<RunResult | undefined> {
+  const ws = deps.store.workspacePath;
+  if (!ws) return run(deps, undefined); // says "open a folder first"
+  const placed = await chooseContext(deps, ws, true);
+  return placed ? run(deps, undefined, 'run', placed) : undefined;
 }
 
 /** The two refusals a user can answer (reduced isolation, an unapproved volume), else the error. */

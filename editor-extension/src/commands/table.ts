@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { ActionId } from '../model/format';
 import type { Deps } from './deps';
 import { backUp, doctor, setKeep, status, type StatusSink } from './inspect';
-import { run, stop } from './lifecycle';
+import { run, runOnContext, stop } from './lifecycle';
 import { gc, statusBarActions } from './maintenance';
 import { openAgentSession, postponeIdleStop } from './session';
 import { copySshCommand, openRemoteSsh, openShell } from './ssh';
@@ -29,6 +29,7 @@ export interface CommandSpec {
 
 export const COMMANDS: readonly CommandSpec[] = [
   { id: 'containai.run', action: 'run', run: (c, arg) => run(c.deps, arg, 'run') },
+  { id: 'containai.runOnContext', run: (c) => runOnContext(c.deps) },
   { id: 'containai.start', action: 'start', run: (c, arg) => run(c.deps, arg, 'run') },
   { id: 'containai.fresh', action: 'fresh', run: (c, arg) => run(c.deps, arg, 'fresh') },
   { id: 'containai.reset', action: 'reset', run: (c, arg) => run(c.deps, arg, 'reset') },

@@ -208,6 +208,10 @@ export class ContainerStore {
   engineOf(context: string): EngineStatusParams | undefined {
     return this.enginesValue.get(context);
   }
+  /** The last report of every context the server watches (it manages exactly these). */
+  get engineReports(): EngineStatusParams[] {
+    return [...this.enginesValue.values()];
+  }
   get workspaceContext(): string | undefined {
     return this.current()?.context ?? this.workspaceContextValue;
   }

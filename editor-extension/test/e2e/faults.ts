@@ -1,12 +1,13 @@
 /**
  * The second half: recreating (Fresh, Reset), a cancelled slow operation, garbage
  * collection, outside changes and outages (docker stop, kill -9 of the server, the engine
- * gone and back), two contexts with one dead, and Stop and Remove.
+ * gone and back), two contexts with one dead, Stop and Remove, then the Run picker.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Ctx } from './scenario';
 import { containersOf, DEAD_CONTEXT, docker, inspect, SERVER, volumeExists } from './setup';
+import { runPicker } from './placement';
 import { cmdline, descendants } from './procs';
 import * as wb from './workbench';
 
@@ -174,6 +175,8 @@ export async function faults(c: Ctx, first: { id: string; volume: string }, stal
   });
   await wb.dismissNotifications(page);
   await c.snap('stopped-and-removed');
+
+  await runPicker(c);
 
   await step('Show Server Log (palette) opens the "ContainAI Server" output', async () => {
     const panel = page.locator('.part.panel');

@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { EngineProxy } from './engineProxy';
+import { PrivateEngine } from './privateEngine';
 import { freePort, makeEnvironment, type E2eEnv } from './setup';
 import { log, until } from './workbench';
 import { scenario } from './scenario';
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   const proxy = new EngineProxy(path.join(scratch, 'engine.sock'));
   await proxy.up();
   const e: E2eEnv = makeEnvironment(scratch, need('NODE24'), proxy.endpoint);
+  const near = new PrivateEngine(path.join(scratch, 'near'), `cai-e2e-${path.basename(scratch).slice(-6)}`);
   log(`scratch ${scratch}; workspace ${e.ws}`);
   const st = steps();
   let server: cp.ChildProcess | undefined;
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
     const page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(15_000);
     await page.goto(`${origin}/?folder=${encodeURIComponent(e.ws)}`);
-    await scenario({ page, codeServer, steps: st, env: e, proxy, results: RESULTS, codeServerPid: server.pid! });
+    await scenario({ page, codeServer, steps: st, env: e, proxy, near, results: RESULTS, codeServerPid: server.pid! });
     ok = st.failed === 0;
   } catch {
     ok = false;
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
       }
     }
     await proxy.down();
+    await near.destroy();
     const removed = e.cleanup();
     log(`removed ${removed}`);
     if (ok && !process.env.E2E_KEEP_SCRATCH) fs.rmSync(scratch, { recursive: true, force: true });

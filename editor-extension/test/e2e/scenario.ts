@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as util from 'node:util';
 import type { Locator, Page } from 'playwright-core';
 import type { EngineProxy } from './engineProxy';
+import type { PrivateEngine } from './privateEngine';
 import type { Steps } from './run';
 import { containersOf, docker, EXT_ROOT, IMAGE, inspect, SERVER, type E2eEnv } from './setup';
 import * as wb from './workbench';
@@ -22,6 +23,8 @@ export interface ScenarioArgs {
   steps: Steps;
   env: E2eEnv;
   proxy: EngineProxy;
+  /** The second engine that answers, started by the Run picker's steps. */
+  near: PrivateEngine;
   results: string;
   codeServerPid: number;
 }

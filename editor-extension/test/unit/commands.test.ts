@@ -5,64 +5,18 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as stub from '../support/vscode-stub';
+import { fakeApi, makeDeps, runCommand as run, WS } from '../support/commandFakes';
 import { COMMANDS, commandOf, registerCommands } from '../../src/commands/table';
-import type { Deps } from '../../src/commands/deps';
-import { ContainerStore } from '../../src/model/store';
 import { actionSpec, type ActionId } from '../../src/model/format';
-import type { ContainaiApi } from '../../src/rpc';
 import type { ContainerSummary, StatusResult } from '../../src/protocol';
-import type { ProgressValue } from '../../src/connection';
 
-const WS = '/home/me/src/myapp';
 const PKG = JSON.parse(fs.readFileSync(`${__dirname}/../../../package.json`, 'utf8'));
 
 function summary(over: Partial<ContainerSummary> = {}): ContainerSummary {
   return { id: 'abc', name: 'myapp-main', context: 'default', status: 'running', dockerState: 'running', image: 'containai:latest', workspace: WS, dataVolume: 'vol1', sshPort: 2301, keep: false, ...over };
 }
 
-type Call = { method: string; params: Record<string, unknown>; token: unknown };
-
-/** A ContainaiApi stand-in: records each request, answers from `results`. */
-function fakeApi(results: Record<string, (p: Record<string, unknown>) => unknown>): { api: ContainaiApi; calls: Call[] } {
-  const calls: Call[] = [];
-  const handler = (method: string) => async (params: Record<string, unknown>, token?: unknown) => {
-    calls.push({ method, params, token });
-    const r = results[method];
-    if (!r) throw new Error(`unexpected ${method}`);
-    return r(params);
-  };
-  const api = { run: handler('run'), stop: handler('stop'), status: handler('status'), list: handler('list'), gc: handler('gc'), keep: handler('keep'), doctor: handler('doctor'), exportVolume: handler('export') };
-  return { api: api as unknown as ContainaiApi, calls };
-}
-
-function makeDeps(api: ContainaiApi, store = new ContainerStore(WS)): { deps: Deps; actions: ActionId[]; progress: string[] } {
-  const actions: ActionId[] = [];
-  const progress: string[] = [];
-  store.setServerState('running');
-  const deps: Deps = {
-    store,
-    output: { appendLine: () => undefined, show: () => undefined },
-    api: () => api,
-    relist: async () => undefined,
-    restartServer: async () => undefined,
-    onProgress: (token: string, _h: (v: ProgressValue) => void) => {
-      progress.push(token);
-      return { dispose: () => undefined };
-    },
-    dockerContext: () => undefined,
-    runAction: async (id) => {
-      actions.push(id);
-    },
-  };
-  return { deps, actions, progress };
-}
-
 const status = (over: Partial<StatusResult> = {}): StatusResult => ({ ...summary(), resources: { cpuPercent: 12.5, memoryBytes: 150 * 1024 * 1024, memoryLimitBytes: 1024 ** 3 }, ...over });
-
-function run(id: string, deps: Deps, arg?: unknown): Promise<unknown> {
-  const spec = COMMANDS.find((c) => c.id === id)!;
-  return Promise.resolve(spec.run({ deps, statusView: { show: () => undefined }, debugState: () => ({}) }, arg));
-}
 
 beforeEach(() => stub.resetStub());
 
