@@ -110,6 +110,11 @@ REASONS: dict[str, Phrase] = {
         f"Install Sysbox (see 'cai doctor'), or opt in to reduced isolation with {REDUCED}."
     ),
     "multipleContainers": _hint("Use --container to specify which one."),
+    "contextMismatch": lambda m, _h, d, _c: (
+        m,
+        f"Run without --context to use it, or remove it first "
+        f"('cai stop --remove --context {d.get('context')}'); its data volume stays there.",
+    ),
     "portsExhausted": _hint(FREE_PORTS),
     "templateMismatch": _hint(
         f"{FRESH} to rebuild it from the requested template (the data volume is kept)."

@@ -50,6 +50,7 @@ Reason = TypeAliasType(
             "invalidTemplateName",
             "templateBuildFailed",
             "templateMismatch",
+            "contextMismatch",
             "ambiguousContainer",
             "multipleContainers",
             "nameConflict",

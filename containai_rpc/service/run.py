@@ -28,6 +28,7 @@ from containai_rpc.service.resolve import (
     locate_workspace,
     name_to_create,
     own_container,
+    refuse_elsewhere,
 )
 from containai_rpc.service.run_decide import (
     Attach,
@@ -170,9 +171,12 @@ def gather(
             raise DomainError("notManaged", f"Container {name} is missing its {missing} label")
         return engine, RunFacts(info.workspace, info, name, info.data_volume, "container", image)
     workspace = normalize_path(p.workspace or cwd)
-    located = locate_workspace(engines, workspace, config.workspace_state(workspace), p.context)
+    state = config.workspace_state(workspace)
+    located = locate_workspace(engines, workspace, state, p.context)
     engine, match = located.engine, located.match
     existing = own_container(match)
+    if existing is None and p.context and not match.several:
+        refuse_elsewhere(engines, workspace, state, p.context)
     new = NewName(existing.name) if existing is not None else name_to_create(engine, match)
     if p.reset:
         volume, source = workspace_reset_volume_name(workspace), "reset"

@@ -68,6 +68,7 @@ export type Reason =
   | 'invalidTemplateName'
   | 'templateBuildFailed'
   | 'templateMismatch'
+  | 'contextMismatch'
   | 'ambiguousContainer'
   | 'multipleContainers'
   | 'nameConflict'

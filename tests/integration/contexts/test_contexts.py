@@ -75,6 +75,12 @@ def test_list_run_status_stop_all_across_two_engines(
     assert (ran_a["context"], ran_a["isolation"]) == ("first", "runc-reduced")
     assert (ran_b["context"], ran_b["isolation"]) == ("second", "runc-reduced")
     assert states(one) == {a: "running"} and states(two) == {b: "running"}
+    # alpha's container is on first: naming second would make a second container of alpha
+    twice = sandbox.cai("run", "--context", "second", cwd=alpha)
+    assert twice.returncode == 1 and "Traceback" not in twice.stderr
+    assert f"already has container {a} on context 'first'" in twice.stderr
+    assert "cai stop --remove --context first" in twice.stderr
+    assert states(two) == {b: "running"}  # nothing made on second
 
     listed = cai_json(sandbox, "list")
     assert {(c["name"], c["context"]) for c in listed["containers"]} == {

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from containai_rpc.core.idle import MARKER_FILE
+from containai_rpc.core.idle import CONF_FILE, MARKER_FILE
 from tests.support.idle_engine import (
     CHECK_S,
     PERIOD_S,
@@ -34,6 +34,8 @@ from tests.support.waiting import poll
 pytestmark = pytest.mark.engine
 
 SLACK_S = 5  # engine and poweroff latency on a busy 2-core machine
+# the check reads its conf file each round, after its environment
+STRICT_CPU = f"mkdir -p /etc/containai && echo CONTAINAI_IDLE_CPU=1 >> {CONF_FILE}"
 
 
 @pytest.fixture
@@ -58,8 +60,10 @@ def test_an_untouched_container_stops_itself_cleanly_and_run_brings_it_back(idle
     first = run(sandbox, "untouched")
     name, volume = first["containerName"], first["dataVolume"]
     returned = datetime.now(UTC)  # the CLI has exited: nothing of ours runs on the host
+    # A CPU threshold of 1 % of a core (20 ms per 2 s check) is less than the check's own
+    # commands cost on a busy machine: it must not count its own work as activity.
     code, out = sandbox.client.containers.get(name).exec_run(
-        ["sh", "-c", "echo precious > /mnt/agent-data/kept"]
+        ["sh", "-c", f"echo precious > /mnt/agent-data/kept && {STRICT_CPU}"]
     )
     assert code == 0, out
 

@@ -90,16 +90,20 @@ def test_a_new_container_goes_to_the_selected_or_requested_context(
     assert service.run(RunParams(container="fresh-one")).context == "default"
 
 
-def test_a_requested_context_is_the_only_one_looked_at(
+def test_run_on_a_context_without_the_workspace_container_refuses_a_second_one(
     service: Service, docker: FakeDocker, workspaces
 ):
+    """The workspace's container is on far: a run naming default would make a second
+    container of the workspace (and leave its data volume behind on far)."""
     ws = workspaces("app")
     docker["far"].add_container("app-nogit", workspace=str(ws))
-    ran = service.run(RunParams(workspace=str(ws), context="default"))
-    assert (ran.action, ran.context) == ("create", "default")
     with pytest.raises(DomainError) as err:
-        service.status(StatusParams(container="app-nogit"))
-    assert err.value.reason == "ambiguousContainer"
+        service.run(RunParams(workspace=str(ws), context="default"))
+    assert err.value.reason == "contextMismatch"
+    assert err.value.details == {"workspace": str(ws), "context": "far", "container": "app-nogit"}
+    assert changes(docker, "default") == [] and changes(docker, "far") == []
+    ran = service.run(RunParams(workspace=str(ws)))  # without a context: the one on far
+    assert (ran.action, ran.context) == ("attach", "far")
 
 
 def test_containers_in_two_contexts_are_ambiguous(service: Service, docker: FakeDocker, workspaces):
