@@ -138,7 +138,7 @@ export async function faults(c: Ctx, first: { id: string; volume: string }, stal
     await view.locator('.monaco-list-row', { hasText: 'Docker engine unreachable' }).first().click();
     const panel = page.locator('.part.panel');
     await panel.waitFor({ state: 'visible', timeout: 10_000 });
-    await wb.until('doctor report in the output', async () => /[✓✗]/.test(await panel.locator('.view-lines').first().innerText().catch(() => '')), 20_000, 100);
+    await wb.until('doctor report in the output', async () => /[✓✗]/.test(await wb.textNow(panel.locator('.view-lines').first())), 20_000, 100);
   });
   await page.mouse.click(1000, 300);
   await c.snap('doctor-with-engine-down');
@@ -181,7 +181,7 @@ export async function faults(c: Ctx, first: { id: string; volume: string }, stal
   await step('Show Server Log (palette) opens the "ContainAI Server" output', async () => {
     const panel = page.locator('.part.panel');
     // the editor renders spaces as no-break spaces
-    const logText = async (): Promise<string> => (await panel.locator('.view-lines').first().innerText().catch(() => '')).replace(/\u00a0/g, ' ');
+    const logText = async (): Promise<string> => (await wb.textNow(panel.locator('.view-lines').first())).replace(/\u00a0/g, ' ');
     // another panel view first (Problems has no editor lines), so the command has to switch
     await page.mouse.click(1000, 300);
     await page.keyboard.press('Control+Shift+M');

@@ -239,7 +239,7 @@ export async function scenario(a: ScenarioArgs): Promise<void> {
     await wb.toast(page, /needs Microsoft's Remote - SSH extension/).waitFor({ state: 'visible', timeout: 10_000 });
     await snap('remote-ssh-explained');
     await wb.clickToastButton(page, /needs Microsoft's Remote - SSH extension/, 'Install Remote - SSH');
-    await wb.until('the Extensions view searching for Remote - SSH', async () => /@id:ms-vscode-remote\.remote-ssh/.test(await page.locator('.extensions-viewlet .suggest-input-container').first().innerText().catch(() => '')), 10_000);
+    await wb.until('the Extensions view searching for Remote - SSH', async () => /@id:ms-vscode-remote\.remote-ssh/.test(await wb.textNow(page.locator('.extensions-viewlet .suggest-input-container').first())), 10_000);
   });
   await snap('remote-ssh-extensions-view');
   await wb.openSidebar(page);

@@ -26,6 +26,12 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
   }
 }
 
+/** The element's text now, '' when it is not there: a bare innerText() would wait the
+ * page's whole default timeout (15 s) for an element that may never come. */
+export async function textNow(l: Locator): Promise<string> {
+  return (await l.count()) > 0 ? l.innerText({ timeout: 1000 }).catch(() => '') : '';
+}
+
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function statusItem(page: Page): Locator {
