@@ -291,35 +291,6 @@ def locate_workspace(
     return Located(*mine, stray=stray)
 
 
-def refuse_elsewhere(
-    engines: EngineSet, workspace: str, state: WorkspaceState, context: str
-) -> None:
-    """A run that names a context where the workspace has no container, while it has one
-    in another managed context, would make a second: refused (the workspace would be
-    ambiguous, and its data volume stays on the other engine). Unreachable contexts
-    elsewhere cannot be asked: the run goes ahead."""
-    try:
-        other = locate_workspace(engines, workspace, state, None)
-    except DomainError as exc:
-        if exc.reason in ("engineUnavailable", "engineError"):
-            return
-        raise
-    found = own_container(other.match)
-    where = other.engine.context
-    if found is None or where == context:
-        return
-    raise DomainError(
-        "contextMismatch",
-        f"Workspace {workspace} already has container {found.name} on context '{where}'; "
-        f"context '{context}' was requested",
-        hint=f"Run without a context to use it, or stop and remove it first to create one on "
-        f"'{context}' (its data volume stays on '{where}').",
-        workspace=workspace,
-        context=where,
-        container=found.name,
-    )
-
-
 def _ambiguous(workspace: str, matches: list[WorkspaceMatch], *, by_name: bool) -> DomainError:
     where = sorted((c.context, c.name) for m in matches for c in (m.several or (m.container,)) if c)
     contexts = ", ".join(dict.fromkeys(ctx for ctx, _ in where))

@@ -22,13 +22,13 @@ from containai_rpc.protocol.models import RunParams, RunResult, SshEndpoint
 from containai_rpc.service.cleanup import forget_removed
 from containai_rpc.service.hooks import Hooks
 from containai_rpc.service.idle import idle_environment, idle_period, touch
+from containai_rpc.service.placement import refuse_elsewhere, refuse_name_elsewhere
 from containai_rpc.service.resolve import (
     NewName,
     find_named,
     locate_workspace,
     name_to_create,
     own_container,
-    refuse_elsewhere,
 )
 from containai_rpc.service.run_decide import (
     Attach,
@@ -158,6 +158,8 @@ def gather(
     if p.container:
         name = validate_container_name(p.container)
         found = find_named(engines, name, p.context)
+        if found is None and p.context:
+            refuse_name_elsewhere(engines, name, p.context)
         if found is None:
             workspace = normalize_path(cwd)
             volume, source = config.data_volume(workspace)

@@ -24,6 +24,7 @@ from containai_rpc.engine.contexts import PROBE_TIMEOUT_S
 from containai_rpc.protocol.models import ListParams
 from containai_rpc.service.inventory import list_containers
 from tests.support.docker_cli import cai_json, create_context
+from tests.support.engines import TINY_IMAGE
 
 pytestmark = pytest.mark.engine
 
@@ -115,8 +116,13 @@ def test_list_run_status_stop_all_across_two_engines(
     # A name is looked up in every managed context (as the original does); in two, it is ambiguous.
     found = cai_json(sandbox, "status", "--container", b)
     assert (found["container"], found["context"]) == (b, "second")
-    for ctx in ("first", "second"):
-        cai_json(sandbox, "run", "--container", "dup", "--context", ctx, cwd=alpha)
+    cai_json(sandbox, "run", "--container", "dup", "--context", "first", cwd=alpha)
+    again = sandbox.cai("run", "--container", "dup", "--context", "second", cwd=alpha)
+    assert again.returncode == 1  # a run never makes the same name in a second context
+    assert "Container dup already exists on context 'first'" in again.stderr
+    assert "dup" not in states(two)
+    made = one.api.inspect_container("dup")["Config"]["Labels"]  # by hand, as docker would
+    two.containers.create(TINY_IMAGE, ["true"], name="dup", labels=made)
     ambiguous = sandbox.cai("status", "--container", "dup")
     assert ambiguous.returncode == 1
     assert "exists in multiple contexts: first, second" in ambiguous.stderr

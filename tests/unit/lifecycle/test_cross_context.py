@@ -156,3 +156,15 @@ def test_an_unreachable_recorded_context_is_the_answer(
         service.run(RunParams(workspace=str(ws)))
     assert err.value.reason == "engineUnavailable"
     assert docker["default"].names() == []  # no second container behind its back
+
+
+def test_run_of_a_name_on_another_context_than_where_it_exists_is_refused(
+    service: Service, docker: FakeDocker, workspaces
+):
+    ws = workspaces("app")
+    docker["far"].add_container("box", workspace=str(ws))
+    with pytest.raises(DomainError) as err:
+        service.run(RunParams(container="box", context="default", workspace=None))
+    assert err.value.reason == "contextMismatch"
+    assert "Container box already exists on context 'far'" in err.value.message
+    assert docker["default"].names() == [] and changes(docker, "default") == []
