@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { Methods, type IdleWarning } from '../protocol';
 import { clockTime, countdown } from '../model/format';
 import type { Deps } from './deps';
+import { chooseContext } from './placement';
 import { containerOf, reportError, resolveTarget, targetName, targetParams, withProgress } from './feedback';
 
 /** The agents `containai:latest` carries; "default" lets the server pick (`[agent] default`). */
@@ -23,10 +24,13 @@ export async function openAgentSession(deps: Deps, arg?: unknown): Promise<vscod
   const items: AgentItem[] = [{ label: 'Default agent', description: 'the one set in the ContainAI config (else claude)' }, ...AGENTS.map((a) => ({ label: a, agent: a }))];
   const pick = await vscode.window.showQuickPick(items, { title: `ContainAI: agent session in ${name}`, placeHolder: 'Which agent' });
   if (!pick) return undefined;
+  // a first container goes where Run would put it: the same picker when several contexts answer
+  const placed = t.kind === 'workspace' ? await chooseContext(deps, t.workspace, false) : {};
+  if (!placed) return undefined;
   try {
     const api = deps.api();
     const c = containerOf(deps, t);
-    const params = t.kind === 'container' && c?.workspace ? { workspace: c.workspace, context: c.context } : targetParams(deps, t);
+    const params = t.kind === 'container' && c?.workspace ? { workspace: c.workspace, context: c.context } : { ...targetParams(deps, t), ...placed };
     // run ensures the container (attach when it runs) and answers with the session's argv
     const result = await withProgress(deps, `ContainAI: Preparing an agent session in ${name}`, (workDoneToken, ct) => api.run({ ...params, agent: pick.agent, tty: true, workDoneToken }, ct));
     const argv = result.session?.argv;

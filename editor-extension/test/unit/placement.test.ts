@@ -132,6 +132,20 @@ describe('Run with several contexts', () => {
   });
 });
 
+describe('Open Agent Session… with several contexts', () => {
+  it('a first container: the agent, then the same context picker as Run; the session runs on the one picked', async () => {
+    stub.answers.showQuickPick = (items) => {
+      const list = items as Array<{ label: string; context?: string }>;
+      return list.find((i) => i.context === 'near') ?? list.find((i) => i.label === 'claude');
+    };
+    const { api, calls } = serverSelecting('default');
+    await runCommand('containai.openAgentSession', makeDeps(api, storeWith(THREE)).deps);
+    const picks = stub.calls.filter((c) => c.fn === 'showQuickPick').map((c) => (c.args[0] as Array<{ label: string }>).map((i) => i.label));
+    assert.deepEqual(picks.at(-1), ['default', 'near']);
+    assert.deepEqual(calls.map((c) => [c.params.dryRun ?? false, c.params.context, c.params.agent]), [[true, undefined, undefined], [false, 'near', 'claude']]);
+  });
+});
+
 describe('"Run on Context…"', () => {
   it('asks even with one answering context and the setting, and runs on the one picked', async () => {
     stub.answers.showQuickPick = (items) => (items as Array<{ context: string }>)[0];
