@@ -13,8 +13,7 @@ import { stopOnWindowClose } from '../../src/commands/lifecycle';
 import type { Deps } from '../../src/commands/deps';
 import type { ContainaiApi } from '../../src/rpc';
 import type { ContainerSummary } from '../../src/protocol';
-
-const WS = '/home/me/src/myapp';
+import { makeDeps, WS } from '../support/commandFakes';
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 
 function summary(over: Partial<ContainerSummary> = {}): ContainerSummary {
@@ -29,19 +28,8 @@ function world(api: Partial<Record<string, (...a: unknown[]) => unknown>>): { de
   };
   const fake = { run: rec('run'), stop: rec('stop'), request: rec('request') } as unknown as ContainaiApi;
   const store = new ContainerStore(WS);
-  store.setServerState('running');
   store.applyList({ revision: 1, containers: [summary()] });
-  const deps: Deps = {
-    store,
-    output: { appendLine: () => undefined, show: () => undefined },
-    api: () => fake,
-    relist: async () => undefined,
-    restartServer: async () => undefined,
-    onProgress: () => undefined,
-    dockerContext: () => undefined,
-    runAction: async () => undefined,
-  };
-  return { deps, store, calls };
+  return { deps: makeDeps(fake, store).deps, store, calls };
 }
 
 beforeEach(() => stub.resetStub());
