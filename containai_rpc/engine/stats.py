@@ -188,10 +188,6 @@ def parse_inside(output: str) -> CgroupReading | None:
     return None
 
 
-def is_local(engine: Engine) -> bool:
-    return engine.endpoint.startswith("unix://")
-
-
 def cap_limit(limit: int | None, engine_memory: int) -> int | None:
     """The cgroup limit, capped at the engine's memory as the daemon reports it
     (v1 writes "unlimited" as 9223372036854771712, v2 as `max`)."""
@@ -230,7 +226,7 @@ class ResourceMonitor:
         self, engine: Engine, container_id: str, *, timeout_s: float = 5.0
     ) -> ResourceUsage | None:
         """Memory now and recent CPU %; None when the counters cannot be read."""
-        layout = host_layout(container_id) if is_local(engine) else None
+        layout = host_layout(container_id) if engine.host == "local" else None
         key = (engine.endpoint, container_id)
         found = (
             self._host_usage(key, layout)
@@ -248,7 +244,7 @@ class ResourceMonitor:
 
     def note(self, engine: Engine, container_id: str) -> None:
         """Start the next CPU interval now, after work of ours that ran in the container."""
-        layout = host_layout(container_id) if is_local(engine) else None
+        layout = host_layout(container_id) if engine.host == "local" else None
         reading = read_host(layout) if layout is not None else None
         if reading is not None:
             self._remember(
@@ -294,7 +290,7 @@ class ResourceMonitor:
     def reads_once(self, engine: Engine, container_id: str) -> bool:
         """Whether `usage` will be one plain reading in the container (a remote engine with
         a recent sample): no measuring interval, so other work there may run alongside."""
-        return not is_local(engine) and self._reads_once((engine.endpoint, container_id))
+        return engine.host != "local" and self._reads_once((engine.endpoint, container_id))
 
     def _reads_once(self, key: tuple[str, str]) -> bool:
         now = time.monotonic()

@@ -20,6 +20,7 @@ from containai_rpc.mcp_server.schemas import ExecArgs, ExecResult
 from containai_rpc.mcp_server.scope import Refused
 from containai_rpc.protocol.models import RunParams
 from containai_rpc.service import Service
+from containai_rpc.service.session_command import session_command
 
 log = logging.getLogger("containai_rpc.mcp")
 MARKER = "CONTAINAI_EXEC_ID"
@@ -49,11 +50,11 @@ async def exec_in_container(service: Service, workspace: str, args: ExecArgs) ->
         )
     except anyio.get_cancelled_exc_class():  # the client cancelled the call: end it there too
         with anyio.CancelScope(shield=True):
-            await _kill_marked(service, workspace, marker)
+            await _kill_marked(run.container_name, marker)
         raise
     stderr = _shown(out.stderr, "stderr")
     if out.timed_out:
-        await _kill_marked(service, workspace, marker)
+        await _kill_marked(run.container_name, marker)
         stderr += f"\n[containai: killed after the {args.timeout_seconds:g} s timeout]\n"
     return ExecResult(
         exit_code=out.exit_code,
@@ -70,15 +71,14 @@ async def exec_in_container(service: Service, workspace: str, args: ExecArgs) ->
     )
 
 
-async def _kill_marked(service: Service, workspace: str, marker: str) -> None:
+async def _kill_marked(container: str, marker: str) -> None:
+    """A second session into the container the command ran in (its SSH host config is
+    in place: the first one used it), killing the processes that carry `marker`."""
     command = ["sh", "-c", _KILL_MARKED, "containai-kill", marker]
-    run = await anyio.to_thread.run_sync(
-        service.run, RunParams(workspace=workspace, command=command)
-    )
-    if run.session is not None:
-        done = await run_capped(run.session.argv, timeout_s=KILL_TIMEOUT_S, cap=4096)
-        if done.exit_code != 0:
-            log.warning("mcp: killing a timed-out command failed: %s", done.stderr.text())
+    argv = session_command(container, command=command).argv
+    done = await run_capped(argv, timeout_s=KILL_TIMEOUT_S, cap=4096)
+    if done.exit_code != 0:
+        log.warning("mcp: killing a timed-out command failed: %s", done.stderr.text())
 
 
 def _shown(captured: Captured, name: str) -> str:

@@ -72,7 +72,7 @@ def taken_port(engine: Engine, info: ContainerInfo) -> int | None:
     if port is None or info.running:
         return None
     others = (c for c in engine.list_managed() if c.id != info.id and c.running)
-    here = engine.tunnel is None  # a remote engine's ports are not on this machine
+    here = engine.host == "local"  # a remote engine's ports are not on this machine
     if (here and not port_is_free(port)) or any(c.published_ssh_port == port for c in others):
         return port
     return None

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from containai_rpc.engine import EngineSet
+from containai_rpc.engine.client import engine_host
 from containai_rpc.engine.models import (
     DATA_MOUNT,
     KEEP_LABEL,
@@ -132,7 +133,7 @@ class FakeEngine:
 
     @property
     def host(self) -> str:
-        return "local" if self.endpoint.startswith("unix://") else self.endpoint
+        return engine_host(self.endpoint)
 
     def __init__(
         self,
