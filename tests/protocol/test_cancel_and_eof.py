@@ -72,8 +72,12 @@ def test_a_cancel_at_each_step_of_run_is_minus_32800_with_nothing_new_or_the_res
             assert containers == [], "a cancelled run must leave no new container"
         else:
             # a cancel crosses the pipe while the run goes on: announced at the volume step,
-            # it may land after the create began, and then the run finishes (never half)
-            assert step is not None, (step, answer)
+            # it may land after the create began; the run then finishes and says so
+            late = any(
+                w.startswith("Cancelled after container")
+                for w in answer["result"].get("warnings") or []
+            )
+            assert step in ("Creating container", "Starting container") or late, (step, answer)
             assert answer["result"]["action"] == "create"
             assert [c.name for c in containers] == [answer["result"]["containerName"]]
         ends = [m for m in server.notifications if _is_end(m, "t")]

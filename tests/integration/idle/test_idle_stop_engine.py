@@ -156,6 +156,7 @@ def test_activity_keeps_it_running_and_it_stops_one_period_after(idle_sandbox):
         container = sandbox.client.containers.get(results[kind]["containerName"])
         code, out = container.exec_run(["sh", "-c", STRICT_CPU])
         assert code == 0, out
+        poll(lambda n=container.name: idle_state(sandbox, n).get("cpu") == 1, "threshold 1 %")
         ends[kind] = start(sandbox, results[kind])
     watched: dict[str, float | BaseException] = {}
 
