@@ -18,6 +18,7 @@ def create_context(config: Path, name: str, host: str) -> None:
 
 
 def cai_json(sandbox: Any, *args: str, cwd: Path | None = None) -> Any:
-    proc = sandbox.cai(*args, "--json", cwd=cwd)
+    """`cai <command> --json <args…>`: right after the command, so it stays before a `--`."""
+    proc = sandbox.cai(args[0], "--json", *args[1:], cwd=cwd)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)

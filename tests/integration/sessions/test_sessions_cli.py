@@ -8,13 +8,13 @@ tests prove the session path without depending on the agent CLIs of the product 
 
 from __future__ import annotations
 
-import json
 import random
 import subprocess
 from typing import Any
 
 import pytest
 
+from tests.support.docker_cli import cai_json
 from tests.support.pty_session import PtyCai
 from tests.support.waiting import poll
 
@@ -40,12 +40,6 @@ def box(sandbox, monkeypatch: pytest.MonkeyPatch):
         sandbox.env[key] = value
         monkeypatch.setenv(key, value)
     return sandbox
-
-
-def cai_json(box, *args: str, cwd) -> dict[str, Any]:
-    proc = box.cai(args[0], "--json", *args[1:], cwd=cwd)
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
 
 
 def test_cai_lands_in_the_agent_and_a_second_cai_attaches_a_second_session(box):

@@ -3,11 +3,10 @@ count), and the deadline killing the whole process group."""
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
 from containai_rpc.mcp_server.command import run_capped
+from tests.support.shared_server import alive
 
 
 async def test_exit_status_and_both_streams():
@@ -34,9 +33,4 @@ async def test_the_deadline_kills_the_process_group(tmp_path):
     out = await run_capped(["sh", "-c", script], timeout_s=1, cap=1024)
     assert out.timed_out and out.exit_code is None and out.stdout.text() == "started\n"
     child = int(pidfile.read_text())
-    try:
-        os.kill(child, 0)
-        alive = Path(f"/proc/{child}/stat").read_text().split()[2] != "Z"
-    except (ProcessLookupError, FileNotFoundError):
-        alive = False
-    assert not alive, "the background child outlived the deadline"
+    assert not alive(child), "the background child outlived the deadline"
